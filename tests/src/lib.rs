@@ -1,0 +1,1 @@
+//! Shared harness for Slipway end-to-end tests.
