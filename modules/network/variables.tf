@@ -1,0 +1,74 @@
+variable "name" {
+  description = "Name prefix of every resource, for example \"sarc-ng-prod\"."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "The name must be 3-32 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "cidr_block" {
+  description = "IPv4 CIDR block of the VPC. Each tier gets one /20 (for a /16) per availability zone."
+  type        = string
+
+  validation {
+    condition     = can(cidrnetmask(var.cidr_block)) && try(tonumber(split("/", var.cidr_block)[1]) <= 20, false)
+    error_message = "The cidr_block must be a valid IPv4 CIDR block of /20 or larger, for example 10.0.0.0/16."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones to spread the public, private and database subnets over."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 4
+    error_message = "Between 2 and 4 availability zones are required (RDS needs at least 2)."
+  }
+
+  validation {
+    condition     = length(distinct(var.availability_zones)) == length(var.availability_zones)
+    error_message = "The availability zones must be distinct."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "Route every private subnet through one NAT gateway (cheaper) instead of one per availability zone (zone-independent)."
+  type        = bool
+  default     = false
+}
+
+variable "app_port" {
+  description = "Port the application containers listen on; the ECS tasks security group accepts it from the ALB only."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.app_port >= 1 && var.app_port <= 65535 && floor(var.app_port) == var.app_port
+    error_message = "The app_port must be an integer between 1 and 65535."
+  }
+}
+
+variable "enable_flow_logs" {
+  description = "Send VPC flow logs (all traffic) to CloudWatch Logs."
+  type        = bool
+  default     = true
+}
+
+variable "flow_logs_retention_days" {
+  description = "Days to keep VPC flow logs."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653], var.flow_logs_retention_days)
+    error_message = "The flow_logs_retention_days must be a retention period CloudWatch Logs supports (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource, on top of the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}
