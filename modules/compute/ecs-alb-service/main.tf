@@ -1,0 +1,297 @@
+data "aws_region" "current" {}
+
+locals {
+  # Secrets are read by ARN; a JSON key is addressed as "<arn>:<key>::" (no version stage or id).
+  container_secrets = [
+    for name, secret in var.secrets : {
+      name      = name
+      valueFrom = secret.json_key == null ? secret.secret_arn : "${secret.secret_arn}:${secret.json_key}::"
+    }
+  ]
+
+  container_definition = {
+    name        = var.name
+    image       = var.container_image
+    essential   = true
+    command     = var.container_command
+    environment = [for key in sort(keys(var.environment)) : { name = key, value = var.environment[key] }]
+    secrets     = local.container_secrets
+    portMappings = [{
+      containerPort = var.container_port
+      protocol      = "tcp"
+    }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this.name
+        awslogs-region        = data.aws_region.current.name
+        awslogs-stream-prefix = var.name
+      }
+    }
+  }
+}
+
+# --- Logs --------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/ecs/${var.name}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
+}
+
+# --- IAM: execution role (ECS agent) and task role (the application) ---------------------------
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${var.name}-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+
+  tags = var.tags
+}
+
+# Only what starting this task needs: pull the image, write to its own log group, read its own
+# secrets.
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "PullImages"
+    actions   = ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.secrets) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = distinct([for secret in values(var.secrets) : secret.secret_arn])
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.secrets_kms_key_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DecryptSecrets"
+      actions   = ["kms:Decrypt"]
+      resources = var.secrets_kms_key_arns
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "start-task"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+resource "aws_iam_role" "task" {
+  name               = "${var.name}-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  count = var.task_role_policy_json == null ? 0 : 1
+
+  name   = "application"
+  role   = aws_iam_role.task.id
+  policy = var.task_role_policy_json
+}
+
+# --- Load balancer -----------------------------------------------------------------------------
+
+resource "aws_lb" "this" {
+  name               = var.name
+  load_balancer_type = "application"
+  internal           = false
+  subnets            = var.public_subnet_ids
+  security_groups    = [var.alb_security_group_id]
+
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.enable_deletion_protection
+
+  tags = var.tags
+}
+
+resource "aws_lb_target_group" "this" {
+  name                 = var.name
+  vpc_id               = var.vpc_id
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = var.container_port
+  deregistration_delay = var.deregistration_delay_seconds
+
+  health_check {
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+
+  tags = var.tags
+}
+
+# --- Service -----------------------------------------------------------------------------------
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+  container_definitions    = jsonencode([local.container_definition])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.memory >= 2 * var.cpu && var.memory <= 8 * var.cpu
+      error_message = "Fargate needs memory between 2 and 8 times cpu (for example 512 CPU with 1024-4096 MiB)."
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecs_service" "this" {
+  name                              = var.name
+  cluster                           = var.cluster_arn
+  task_definition                   = aws_ecs_task_definition.this.arn
+  launch_type                       = "FARGATE"
+  desired_count                     = var.desired_count
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
+
+  # Rolling deployment: new tasks start before old ones stop, and at least half the service
+  # keeps serving throughout. A deployment that never becomes healthy is rolled back.
+  deployment_maximum_percent         = 200
+  deployment_minimum_healthy_percent = 50
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [var.task_security_group_id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.this.arn
+    container_name   = var.name
+    container_port   = var.container_port
+  }
+
+  propagate_tags = "SERVICE"
+
+  lifecycle {
+    # Auto scaling changes the count; a plan must not fight it.
+    ignore_changes = [desired_count]
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_lb_listener.https]
+}
+
+# --- Auto scaling ------------------------------------------------------------------------------
+
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  scalable_dimension = "ecs:service:DesiredCount"
+  resource_id        = "service/${var.cluster_name}/${aws_ecs_service.this.name}"
+  min_capacity       = var.min_capacity
+  max_capacity       = var.max_capacity
+
+  lifecycle {
+    precondition {
+      condition     = var.min_capacity <= var.desired_count && var.desired_count <= var.max_capacity
+      error_message = "The desired_count must lie between min_capacity and max_capacity."
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_appautoscaling_policy" "this" {
+  for_each = {
+    cpu    = { metric = "ECSServiceAverageCPUUtilization", target = var.cpu_target_percent }
+    memory = { metric = "ECSServiceAverageMemoryUtilization", target = var.memory_target_percent }
+  }
+
+  name               = "${var.name}-${each.key}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = each.value.target
+    scale_out_cooldown = var.scale_out_cooldown_seconds
+    scale_in_cooldown  = var.scale_in_cooldown_seconds
+
+    predefined_metric_specification {
+      predefined_metric_type = each.value.metric
+    }
+  }
+}

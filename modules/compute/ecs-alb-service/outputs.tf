@@ -1,0 +1,44 @@
+output "service_name" {
+  description = "Name of the ECS service."
+  value       = aws_ecs_service.this.name
+}
+
+output "task_definition_arn" {
+  description = "ARN of the task definition revision the service runs."
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "task_role_arn" {
+  description = "ARN of the role the application runs as."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the role ECS uses to pull the image, write logs and read secrets."
+  value       = aws_iam_role.execution.arn
+}
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the load balancer (the LoadBalancer dimension of its CloudWatch metrics)."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer, for an alias record."
+  value       = aws_lb.this.dns_name
+}
+
+output "alb_zone_id" {
+  description = "Route53 hosted zone id of the load balancer, for an alias record."
+  value       = aws_lb.this.zone_id
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the target group (the TargetGroup dimension of its CloudWatch metrics)."
+  value       = aws_lb_target_group.this.arn_suffix
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the containers."
+  value       = aws_cloudwatch_log_group.this.name
+}

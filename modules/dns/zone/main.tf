@@ -1,0 +1,58 @@
+locals {
+  zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : var.zone_id
+
+  subject_alternative_names = (
+    var.certificate_subject_alternative_names == null
+    ? ["*.${var.domain_name}"]
+    : var.certificate_subject_alternative_names
+  )
+}
+
+resource "aws_route53_zone" "this" {
+  count = var.create_zone ? 1 : 0
+
+  name    = var.domain_name
+  comment = "Managed by Terraform"
+
+  tags = var.tags
+}
+
+# ACM certificates are regional: each region's load balancers need their own, validated through
+# the same zone.
+resource "aws_acm_certificate" "this" {
+  domain_name               = var.domain_name
+  subject_alternative_names = local.subject_alternative_names
+  validation_method         = "DNS"
+
+  lifecycle {
+    create_before_destroy = true
+
+    precondition {
+      condition     = var.create_zone || var.zone_id != null
+      error_message = "Set zone_id when create_zone is false."
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_route53_record" "validation" {
+  for_each = {
+    for option in aws_acm_certificate.this.domain_validation_options : option.resource_record_name => option...
+  }
+
+  zone_id = local.zone_id
+  name    = each.key
+  type    = each.value[0].resource_record_type
+  records = [each.value[0].resource_record_value]
+  ttl     = 300
+
+  # A domain's validation record is the same in every region of an account, so the certificate
+  # of a second region finds the record already there.
+  allow_overwrite = true
+}
+
+resource "aws_acm_certificate_validation" "this" {
+  certificate_arn         = aws_acm_certificate.this.arn
+  validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
+}
