@@ -185,6 +185,20 @@ resource "aws_lb_listener" "https" {
   tags = var.tags
 }
 
+resource "aws_route53_record" "this" {
+  count = var.dns_record == null ? 0 : 1
+
+  zone_id = var.dns_record.zone_id
+  name    = var.dns_record.name
+  type    = "A"
+
+  alias {
+    name                   = aws_lb.this.dns_name
+    zone_id                = aws_lb.this.zone_id
+    evaluate_target_health = true
+  }
+}
+
 # --- Service -----------------------------------------------------------------------------------
 
 resource "aws_ecs_task_definition" "this" {

@@ -42,3 +42,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the containers."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "url" {
+  description = "HTTPS URL of the service: its DNS record when one was created, else the load balancer's name."
+  value       = "https://${var.dns_record == null ? aws_lb.this.dns_name : var.dns_record.name}"
+}

@@ -251,6 +251,15 @@ variable "log_retention_days" {
   }
 }
 
+variable "dns_record" {
+  description = "Simple alias record to create for the load balancer (hosted zone id and fully qualified name), or null. Use the dns/record module for failover or geolocation routing."
+  type = object({
+    zone_id = string
+    name    = string
+  })
+  default = null
+}
+
 variable "enable_deletion_protection" {
   description = "Protect the load balancer against deletion (set in production)."
   type        = bool
