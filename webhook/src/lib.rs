@@ -1,1 +1,3 @@
+//! Slipway's GitHub-facing side and the `slipway` binary's subcommands.
 
+pub mod cmd;

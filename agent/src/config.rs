@@ -1,0 +1,230 @@
+//! `slipway.toml`: the infrastructure repository's own settings for Slipway.
+//!
+//! Unknown keys are rejected with the key's name and line, so a typo never silently turns a
+//! protection off.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// File name of the repository configuration, at the repository root.
+pub const FILE_NAME: &str = "slipway.toml";
+
+/// The whole `slipway.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    /// Repo-relative directory holding the Terragrunt live tree (default: the repository root).
+    #[serde(default)]
+    pub live_dir: Option<String>,
+    /// Environments in promotion order: after merge, each is applied only after the previous
+    /// one succeeded.
+    #[serde(default)]
+    pub promotion: Vec<String>,
+    /// Settings per environment, keyed by environment name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvConfig>,
+    /// Tag policy, rule severities and exemptions.
+    #[serde(default)]
+    pub policy: rules::config::PolicyConfig,
+}
+
+/// One environment: where its units live, which account they deploy to, and who may apply.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// Repo-relative path prefix of the environment's units (for example `live/accounts/prod`).
+    pub path: String,
+    /// AWS account id the environment deploys to (12 digits).
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Role Slipway assumes to plan (read-only).
+    #[serde(default)]
+    pub plan_role: Option<String>,
+    /// Role Slipway assumes to apply.
+    #[serde(default)]
+    pub apply_role: Option<String>,
+    /// External id passed to `AssumeRole`, when the roles' trust policies require one.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// `auto`: applied after merge; `command`: waits for `/apply <env>`.
+    #[serde(default)]
+    pub apply: ApplyMode,
+    /// Who may apply this environment.
+    #[serde(default)]
+    pub apply_rights: ApplyRights,
+    /// What must hold before an apply starts.
+    #[serde(default)]
+    pub requirements: ApplyRequirements,
+}
+
+/// When an environment is applied after merge.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplyMode {
+    /// Applied as soon as the previous stage succeeded.
+    #[default]
+    Auto,
+    /// Waits for `/apply <env>` from someone allowed to give it.
+    Command,
+}
+
+/// Who may run `/apply <env>`: anyone matching one of the lists.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRights {
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// GitHub teams as `org/team-slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Minimum repository permission.
+    #[serde(default)]
+    pub min_permission: Option<Permission>,
+}
+
+/// A GitHub repository permission level, lowest first.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    Read,
+    Triage,
+    Write,
+    Maintain,
+    Admin,
+}
+
+/// Conditions checked before an apply.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRequirements {
+    /// Number of approving reviews required.
+    #[serde(default)]
+    pub approvals: u32,
+    /// The pull request must be mergeable.
+    #[serde(default)]
+    pub mergeable: bool,
+    /// Every other check must be green.
+    #[serde(default)]
+    pub checks_green: bool,
+}
+
+/// A `slipway.toml` that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+impl RepoConfig {
+    /// Parses `slipway.toml` text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let cfg: RepoConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            file: file.to_string(),
+            message: describe_toml_error(text, &e),
+        })?;
+        cfg.validate(file)?;
+        Ok(cfg)
+    }
+
+    /// Reads and parses `slipway.toml` from disk.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+            file: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        for env in &self.promotion {
+            if !self.environments.contains_key(env) {
+                return Err(invalid(format!(
+                    "promotion names environment '{env}', which has no [environments.{env}] table"
+                )));
+            }
+        }
+        for (name, env) in &self.environments {
+            if let Some(id) = &env.account_id {
+                if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(format!(
+                        "environments.{name}.account_id: '{id}' is not a 12-digit AWS account id"
+                    )));
+                }
+            }
+            if env.path.starts_with('/') || env.path.split('/').any(|c| c == "..") {
+                return Err(invalid(format!(
+                    "environments.{name}.path: '{}' must be a path inside the repository",
+                    env.path
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The environment whose path prefix contains `unit_path` (longest prefix wins).
+    pub fn env_for_path(&self, unit_path: &str) -> Option<&str> {
+        self.environments
+            .iter()
+            .filter(|(_, e)| path_has_prefix(unit_path, e.path.trim_end_matches('/')))
+            .max_by_key(|(_, e)| e.path.len())
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// True when `path` is `prefix` or lies below it (component-wise, not string-wise).
+pub fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || path == prefix
+        || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {msg}")
+        }
+        None => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_name_and_line() {
+        let text = "promotion = []\n\n[environments.dev]\npath = \"live/dev\"\naproval = 1\n";
+        let err = RepoConfig::parse(text, "slipway.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("slipway.toml: line 5"), "{err}");
+        assert!(err.contains("aproval"), "{err}");
+    }
+
+    #[test]
+    fn promotion_must_name_configured_environments() {
+        let text = "promotion = [\"dev\", \"prod\"]\n[environments.dev]\npath = \"live/dev\"\n";
+        let err = RepoConfig::parse(text, "slipway.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'prod'"), "{err}");
+    }
+
+    #[test]
+    fn longest_environment_prefix_wins() {
+        let text = "[environments.prod]\npath = \"live/prod\"\n[environments.prod-dr]\npath = \"live/prod/us-west-2\"\n";
+        let cfg = RepoConfig::parse(text, "slipway.toml").unwrap();
+        assert_eq!(cfg.env_for_path("live/prod/us-east-1/db"), Some("prod"));
+        assert_eq!(cfg.env_for_path("live/prod/us-west-2/db"), Some("prod-dr"));
+        assert_eq!(cfg.env_for_path("live/production/db"), None);
+    }
+}

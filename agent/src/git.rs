@@ -1,0 +1,90 @@
+//! Git access: revisions, merge bases and the files that changed between two commits.
+
+use std::path::Path;
+
+use anyhow::Context;
+use git2::{Delta, DiffOptions, Oid, Repository};
+use serde::Serialize;
+
+/// How a file changed between two revisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One changed file (a rename is a deletion and an addition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub kind: ChangeKind,
+}
+
+/// Opens the git repository at `dir` (or the one containing it).
+pub fn open(dir: &Path) -> anyhow::Result<Repository> {
+    Repository::discover(dir).with_context(|| format!("{} is not a git repository", dir.display()))
+}
+
+/// Resolves a revision (branch, tag, sha, `HEAD~1`, ...) to a commit id.
+pub fn resolve(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
+    let obj = repo
+        .revparse_single(rev)
+        .with_context(|| format!("unknown revision '{rev}'"))?;
+    let commit = obj
+        .peel_to_commit()
+        .with_context(|| format!("revision '{rev}' is not a commit"))?;
+    Ok(commit.id())
+}
+
+/// The commit a pull request's diff starts from: the merge base of `base` and `head`, as
+/// GitHub's three-dot comparison does. Falls back to `base` when the histories are unrelated.
+pub fn merge_base(repo: &Repository, base: Oid, head: Oid) -> Oid {
+    repo.merge_base(base, head).unwrap_or(base)
+}
+
+/// Files that differ between two commits. libgit2 compares tree ids first, so unchanged
+/// subtrees are skipped without being read.
+pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> anyhow::Result<Vec<FileChange>> {
+    let old = repo.find_commit(from)?.tree()?;
+    let new = repo.find_commit(to)?.tree()?;
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true);
+    let diff = repo
+        .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))
+        .context("cannot diff the two revisions")?;
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let path = |f: git2::DiffFile<'_>| {
+            f.path()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default()
+        };
+        match delta.status() {
+            Delta::Added | Delta::Copied => out.push(FileChange {
+                path: path(delta.new_file()),
+                kind: ChangeKind::Added,
+            }),
+            Delta::Deleted => out.push(FileChange {
+                path: path(delta.old_file()),
+                kind: ChangeKind::Deleted,
+            }),
+            Delta::Renamed => {
+                out.push(FileChange {
+                    path: path(delta.old_file()),
+                    kind: ChangeKind::Deleted,
+                });
+                out.push(FileChange {
+                    path: path(delta.new_file()),
+                    kind: ChangeKind::Added,
+                });
+            }
+            _ => out.push(FileChange {
+                path: path(delta.new_file()),
+                kind: ChangeKind::Modified,
+            }),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,170 @@
+//! The infrastructure repository as Slipway sees it: configuration, units, graph and changes,
+//! at any revision.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use git2::{Oid, Repository};
+
+use crate::affected::{self, Affected};
+use crate::config::{self, RepoConfig};
+use crate::git;
+use crate::graph::Graph;
+use crate::snapshot::{parent, Snapshot};
+use crate::terragrunt::{EvalCache, EvalError};
+use crate::units::{self, Inventory};
+
+/// An opened infrastructure repository, with the evaluation cache that later calls reuse.
+pub struct Repo {
+    dir: PathBuf,
+    git: Option<Repository>,
+    cache: Arc<EvalCache>,
+}
+
+/// Every unit of one revision, in dependency order.
+pub struct GraphView {
+    pub config: RepoConfig,
+    pub snapshot: Arc<Snapshot>,
+    pub inventory: Inventory,
+    pub graph: Graph,
+}
+
+/// The units a change affects.
+pub struct ChangeSet {
+    pub base: Oid,
+    pub head: Oid,
+    /// Where the change starts: the merge base of base and head.
+    pub merge_base: Oid,
+    pub changed_files: Vec<git::FileChange>,
+    pub units: Vec<Affected>,
+    /// Units touched by the change that could not be evaluated.
+    pub errors: Vec<EvalError>,
+    pub head_view: GraphView,
+}
+
+impl Repo {
+    pub fn open(dir: &Path) -> anyhow::Result<Repo> {
+        if !dir.is_dir() {
+            anyhow::bail!("{} is not a directory", dir.display());
+        }
+        // The repository must be rooted at `dir`: unit paths are relative to it.
+        let git = Repository::open(dir).ok();
+        let dir = dir.to_path_buf();
+        Ok(Repo {
+            dir,
+            git,
+            cache: Arc::new(EvalCache::default()),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn git(&self) -> anyhow::Result<&Repository> {
+        self.git
+            .as_ref()
+            .with_context(|| format!("{} is not a git repository", self.dir.display()))
+    }
+
+    /// Resolves a revision to a commit.
+    pub fn resolve(&self, rev: &str) -> anyhow::Result<Oid> {
+        git::resolve(self.git()?, rev)
+    }
+
+    /// The files of a revision, or of the directory on disk when `rev` is `None`.
+    pub fn snapshot(&self, rev: Option<&str>) -> anyhow::Result<Arc<Snapshot>> {
+        Ok(Arc::new(match rev {
+            Some(rev) => {
+                let oid = self.resolve(rev)?;
+                Snapshot::from_commit(self.git()?, oid)?
+            }
+            None => Snapshot::from_dir(&self.dir)
+                .with_context(|| format!("cannot read {}", self.dir.display()))?,
+        }))
+    }
+
+    /// `slipway.toml` of a snapshot (defaults when the file is absent).
+    pub fn config(&self, snap: &Snapshot) -> anyhow::Result<RepoConfig> {
+        if !snap.is_file(config::FILE_NAME) {
+            return Ok(RepoConfig::parse("", config::FILE_NAME)?);
+        }
+        let text = snap.read_text(config::FILE_NAME)?;
+        Ok(RepoConfig::parse(&text, config::FILE_NAME)?)
+    }
+
+    /// All units of a snapshot, evaluated, and their graph.
+    pub fn view(&self, snap: Arc<Snapshot>) -> anyhow::Result<GraphView> {
+        let config = self.config(&snap)?;
+        let inventory = units::discover(snap.clone(), &config, self.cache.clone());
+        let graph = Graph::build(&inventory);
+        Ok(GraphView {
+            config,
+            snapshot: snap,
+            inventory,
+            graph,
+        })
+    }
+
+    /// `slipway graph`: all units of a revision (or of the files on disk).
+    pub fn graph(&self, rev: Option<&str>) -> anyhow::Result<GraphView> {
+        self.view(self.snapshot(rev)?)
+    }
+
+    /// The units affected between `base` and `head`, from their merge base.
+    pub fn affected(
+        &self,
+        base: &str,
+        head: &str,
+        include_dependents: bool,
+    ) -> anyhow::Result<ChangeSet> {
+        let repo = self.git()?;
+        let base_oid = git::resolve(repo, base)?;
+        let head_oid = git::resolve(repo, head)?;
+        let start = git::merge_base(repo, base_oid, head_oid);
+        let changed_files = git::changed_files(repo, start, head_oid)?;
+        let head_view = self.view(Arc::new(Snapshot::from_commit(repo, head_oid)?))?;
+        let removes_units = changed_files
+            .iter()
+            .any(|c| c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE));
+        let base_inv = if removes_units {
+            Some(
+                self.view(Arc::new(Snapshot::from_commit(repo, start)?))?
+                    .inventory,
+            )
+        } else {
+            None
+        };
+        let units = affected::affected(
+            &head_view.inventory,
+            base_inv.as_ref(),
+            &changed_files,
+            include_dependents,
+        );
+        let touches_shared = changed_files.iter().any(|c| {
+            c.path.ends_with(".hcl") && !head_view.inventory.units.contains_key(parent(&c.path))
+        });
+        let errors = head_view
+            .inventory
+            .errors
+            .iter()
+            .filter(|e| {
+                touches_shared
+                    || changed_files.iter().any(|c| {
+                        c.path == e.file || config::path_has_prefix(&c.path, parent(&e.file))
+                    })
+            })
+            .cloned()
+            .collect();
+        Ok(ChangeSet {
+            base: base_oid,
+            head: head_oid,
+            merge_base: start,
+            changed_files,
+            units,
+            errors,
+            head_view,
+        })
+    }
+}

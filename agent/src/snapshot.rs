@@ -1,0 +1,316 @@
+//! A read-only view of the repository's files at one point: a git commit, or a directory on
+//! disk. Every path is repo-relative with `/` separators; nothing outside the repository can be
+//! read through it.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ReadError {
+    #[error("{0}: no such file")]
+    NotFound(String),
+    #[error("{path}: path escapes the repository")]
+    Escapes { path: String },
+    #[error("{path}: symlink points outside the repository (to {target})")]
+    SymlinkOutside { path: String, target: String },
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+#[derive(Debug, Clone)]
+enum Backing {
+    Git { repo_dir: PathBuf },
+    Dir,
+}
+
+/// The files of the repository at one revision (or on disk), indexed by path.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    root: PathBuf,
+    backing: Backing,
+    /// Regular files, by repo-relative path, with their git blob id.
+    files: HashMap<String, Oid>,
+    /// Every directory that holds at least one file ("" is the root).
+    dirs: HashSet<String>,
+    /// Symlinks whose target leaves the repository.
+    escaping_links: HashMap<String, String>,
+    /// The commit this snapshot was taken from, when it came from git.
+    commit: Option<Oid>,
+}
+
+impl Snapshot {
+    /// The files of `commit` in the repository at `repo_dir`, without checking anything out.
+    pub fn from_commit(repo: &Repository, commit: Oid) -> Result<Self, git2::Error> {
+        let tree = repo.find_commit(commit)?.tree()?;
+        let mut files = HashMap::new();
+        let mut links = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(ObjectType::Blob) {
+                let name = entry.name().unwrap_or_default();
+                let path = format!("{dir}{name}");
+                if entry.filemode() == 0o120000 {
+                    links.push((path, entry.id()));
+                } else {
+                    files.insert(path, entry.id());
+                }
+            }
+            TreeWalkResult::Ok
+        })?;
+        let mut snap = Snapshot {
+            root: repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf(),
+            backing: Backing::Git {
+                repo_dir: repo.path().to_path_buf(),
+            },
+            files,
+            dirs: HashSet::new(),
+            escaping_links: HashMap::new(),
+            commit: Some(commit),
+        };
+        for (path, oid) in links {
+            let target = repo
+                .find_blob(oid)
+                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                .unwrap_or_default();
+            snap.add_link(path, &target);
+        }
+        snap.index_dirs();
+        Ok(snap)
+    }
+
+    /// The files under `root` on disk. Hidden directories (`.git`, `.terraform`,
+    /// `.terragrunt-cache`, ...) are skipped.
+    pub fn from_dir(root: &Path) -> std::io::Result<Self> {
+        let mut snap = Snapshot {
+            root: root.to_path_buf(),
+            backing: Backing::Dir,
+            files: HashMap::new(),
+            dirs: HashSet::new(),
+            escaping_links: HashMap::new(),
+            commit: None,
+        };
+        let mut stack = vec![(root.to_path_buf(), String::new())];
+        let mut links = Vec::new();
+        while let Some((dir, rel)) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                let ty = entry.file_type()?;
+                if ty.is_dir() {
+                    if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                        stack.push((entry.path(), path));
+                    }
+                } else if ty.is_symlink() {
+                    let target = std::fs::read_link(entry.path())?;
+                    links.push((path, target.to_string_lossy().into_owned()));
+                } else if ty.is_file() {
+                    let oid = Oid::hash_file(ObjectType::Blob, entry.path())
+                        .map_err(std::io::Error::other)?;
+                    snap.files.insert(path, oid);
+                }
+            }
+        }
+        for (path, target) in links {
+            snap.add_link(path, &target);
+        }
+        snap.index_dirs();
+        Ok(snap)
+    }
+
+    fn add_link(&mut self, path: String, target: &str) {
+        let dir = parent(&path);
+        let resolved = if target.starts_with('/') {
+            None
+        } else {
+            normalize(&join(dir, target))
+        };
+        match resolved.and_then(|r| self.files.get(&r).copied()) {
+            Some(oid) => {
+                self.files.insert(path, oid);
+            }
+            None => {
+                self.escaping_links.insert(path, target.to_string());
+            }
+        }
+    }
+
+    fn index_dirs(&mut self) {
+        self.dirs.insert(String::new());
+        for path in self.files.keys() {
+            let mut p = path.as_str();
+            while let Some(i) = p.rfind('/') {
+                p = &p[..i];
+                if !self.dirs.insert(p.to_string()) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Directory on disk the repository lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The commit the snapshot shows, if it came from git.
+    pub fn commit(&self) -> Option<Oid> {
+        self.commit
+    }
+
+    pub fn is_file(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    pub fn is_dir(&self, path: &str) -> bool {
+        self.dirs.contains(path)
+    }
+
+    /// Blob id of a file: the cache key of everything derived from its content.
+    pub fn blob_id(&self, path: &str) -> Option<Oid> {
+        self.files.get(path).copied()
+    }
+
+    /// Every file path, in no particular order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Files at or below `dir` (every file when `dir` is empty).
+    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.files
+            .keys()
+            .map(String::as_str)
+            .filter(move |p| crate::config::path_has_prefix(p, dir) && *p != dir)
+    }
+
+    /// Reads a file's content.
+    pub fn read(&self, path: &str) -> Result<Arc<[u8]>, ReadError> {
+        if let Some(target) = self.escaping_links.get(path) {
+            return Err(ReadError::SymlinkOutside {
+                path: path.to_string(),
+                target: target.clone(),
+            });
+        }
+        let oid = *self
+            .files
+            .get(path)
+            .ok_or_else(|| ReadError::NotFound(path.to_string()))?;
+        match &self.backing {
+            Backing::Dir => std::fs::read(self.root.join(path))
+                .map(Arc::from)
+                .map_err(|e| ReadError::Io {
+                    path: path.to_string(),
+                    message: e.to_string(),
+                }),
+            Backing::Git { repo_dir } => read_blob(repo_dir, oid).map_err(|e| ReadError::Io {
+                path: path.to_string(),
+                message: e.message().to_string(),
+            }),
+        }
+    }
+
+    /// Reads a file as UTF-8 text.
+    pub fn read_text(&self, path: &str) -> Result<String, ReadError> {
+        let bytes = self.read(path)?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| ReadError::Io {
+            path: path.to_string(),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })
+    }
+}
+
+thread_local! {
+    // git2 repositories are not Sync: each evaluation thread keeps its own handle.
+    static REPOS: RefCell<HashMap<PathBuf, Repository>> = RefCell::new(HashMap::new());
+}
+
+fn read_blob(repo_dir: &Path, oid: Oid) -> Result<Arc<[u8]>, git2::Error> {
+    REPOS.with(|repos| {
+        let mut repos = repos.borrow_mut();
+        if !repos.contains_key(repo_dir) {
+            repos.insert(repo_dir.to_path_buf(), Repository::open(repo_dir)?);
+        }
+        let repo = repos
+            .get(repo_dir)
+            .ok_or_else(|| git2::Error::from_str("repository handle vanished"))?;
+        let blob = repo.find_blob(oid)?;
+        Ok(Arc::from(blob.content()))
+    })
+}
+
+/// Parent directory of a repo-relative path ("" for top-level entries).
+pub fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Joins a repo-relative directory and a relative path.
+pub fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        rel.to_string()
+    } else if rel.is_empty() {
+        dir.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// Lexically normalises a repo-relative path (`.`, `..`, repeated `/`). `None` when it climbs
+/// above the repository root.
+pub fn normalize(path: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out.join("/"))
+}
+
+/// Relative path from directory `from` to `to` (both repo-relative), as Terragrunt prints it.
+pub fn relative(from: &str, to: &str) -> String {
+    let f: Vec<&str> = from.split('/').filter(|c| !c.is_empty()).collect();
+    let t: Vec<&str> = to.split('/').filter(|c| !c.is_empty()).collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; f.len() - common];
+    parts.extend(&t[common..]);
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_to_climb_above_the_root() {
+        assert_eq!(
+            normalize("live/dev/../prod/./db").as_deref(),
+            Some("live/prod/db")
+        );
+        assert_eq!(normalize("live/../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn relative_paths_match_terragrunt() {
+        assert_eq!(relative("live", "live/dev/app"), "dev/app");
+        assert_eq!(relative("live/dev/app", "live"), "../..");
+        assert_eq!(relative("live/dev/app", "live/prod/db"), "../../prod/db");
+        assert_eq!(relative("live", "live"), ".");
+    }
+}

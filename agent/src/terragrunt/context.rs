@@ -1,0 +1,364 @@
+//! Terragrunt's own functions. They depend on where the evaluation stands (the unit's directory,
+//! the included file, the repository), which hcl-rs's plain function pointers cannot capture: the
+//! evaluator pushes a frame on a thread-local stack for the duration of each file's evaluation and
+//! the functions read the top frame.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
+use hcl::Value;
+
+use super::eval::Evaluator;
+use crate::snapshot::{join, normalize, parent, relative};
+
+/// Why a file became part of a unit's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReadKind {
+    Include,
+    ReadConfig,
+    File,
+    VarFile,
+    Module,
+    Probe,
+}
+
+/// Everything a unit's evaluation looked at: files it read, and paths whose existence it checked.
+#[derive(Debug, Default, Clone)]
+pub struct Deps {
+    /// Repo-relative path -> why it was read (first reason wins).
+    pub reads: BTreeMap<String, (ReadKind, String)>,
+    /// Paths whose existence (or absence) decided something.
+    pub probes: std::collections::BTreeSet<String>,
+}
+
+impl Deps {
+    pub fn read(&mut self, path: &str, kind: ReadKind, via: &str) {
+        self.reads
+            .entry(path.to_string())
+            .or_insert_with(|| (kind, via.to_string()));
+    }
+    pub fn merge(&mut self, other: &Deps, via: &str) {
+        for (p, (k, v)) in &other.reads {
+            let via = if v.is_empty() {
+                via.to_string()
+            } else {
+                v.clone()
+            };
+            self.reads.entry(p.clone()).or_insert((*k, via));
+        }
+        self.probes.extend(other.probes.iter().cloned());
+    }
+}
+
+/// Where an evaluation stands.
+pub struct Frame {
+    pub ev: Rc<Evaluator>,
+    /// The unit's directory (what `get_terragrunt_dir()` returns).
+    pub tg_dir: String,
+    /// The directory of the configuration being evaluated at the top (before includes).
+    pub original_dir: String,
+    /// The directory of the included file being evaluated, if any.
+    pub include_dir: Option<String>,
+    /// The file being evaluated, for messages.
+    pub file: String,
+    pub deps: Rc<RefCell<Deps>>,
+}
+
+thread_local! {
+    static STACK: RefCell<Vec<Rc<Frame>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `frame` on top of the stack.
+pub fn with_frame<T>(frame: Frame, f: impl FnOnce(&Rc<Frame>) -> T) -> T {
+    let frame = Rc::new(frame);
+    STACK.with(|s| s.borrow_mut().push(frame.clone()));
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            STACK.with(|s| {
+                s.borrow_mut().pop();
+            });
+        }
+    }
+    let _pop = Pop;
+    f(&frame)
+}
+
+fn top() -> Result<Rc<Frame>, String> {
+    STACK
+        .with(|s| s.borrow().last().cloned())
+        .ok_or_else(|| "Terragrunt function called outside an evaluation".to_string())
+}
+
+type Res = Result<Value, String>;
+
+/// Registers Terragrunt's functions.
+pub fn register(ctx: &mut Context<'_>) {
+    let table: &[(&str, fn(FuncArgs) -> Res)] = &[
+        ("find_in_parent_folders", find_in_parent_folders),
+        ("read_terragrunt_config", read_terragrunt_config),
+        ("get_terragrunt_dir", get_terragrunt_dir),
+        ("get_original_terragrunt_dir", get_original_terragrunt_dir),
+        ("get_parent_terragrunt_dir", get_parent_terragrunt_dir),
+        ("path_relative_to_include", path_relative_to_include),
+        ("path_relative_from_include", path_relative_from_include),
+        ("get_repo_root", get_repo_root),
+        ("get_path_from_repo_root", get_path_from_repo_root),
+        ("get_path_to_repo_root", get_path_to_repo_root),
+        ("get_env", get_env),
+        ("get_platform", get_platform),
+        ("get_terraform_command", get_terraform_command),
+        ("get_terraform_cli_args", get_terraform_cli_args),
+        (
+            "get_terraform_commands_that_need_vars",
+            get_terraform_commands_that_need_vars,
+        ),
+        (
+            "get_terraform_commands_that_need_input",
+            get_terraform_commands_that_need_input,
+        ),
+        (
+            "get_terraform_commands_that_need_locking",
+            get_terraform_commands_that_need_locking,
+        ),
+        (
+            "get_terraform_commands_that_need_parallelism",
+            get_terraform_commands_that_need_parallelism,
+        ),
+        ("file", file),
+        ("fileexists", fileexists),
+        ("abspath", abspath),
+        ("get_aws_account_id", unavailable),
+        ("get_aws_account_alias", unavailable),
+        ("get_aws_caller_identity_arn", unavailable),
+        ("get_aws_caller_identity_user_id", unavailable),
+        ("run_cmd", unavailable),
+        ("sops_decrypt_file", unavailable),
+        ("templatefile", unavailable),
+    ];
+    for (name, f) in table {
+        ctx.declare_func(
+            *name,
+            FuncDef::builder().variadic_param(ParamType::Any).build(*f),
+        );
+    }
+}
+
+/// Names of functions that need the outside world, reported as unavailable at discovery.
+pub const UNAVAILABLE: &[&str] = &[
+    "get_aws_account_id",
+    "get_aws_account_alias",
+    "get_aws_caller_identity_arn",
+    "get_aws_caller_identity_user_id",
+    "run_cmd",
+    "sops_decrypt_file",
+    "templatefile",
+];
+
+fn unavailable(_: FuncArgs) -> Res {
+    // hcl-rs prefixes the message with the function's name.
+    Err(
+        "not available during discovery: it needs AWS credentials or runs a command; \
+         Slipway evaluates units without either (move the value into a locals file or an input)"
+            .to_string(),
+    )
+}
+
+fn arg_str(a: &FuncArgs, i: usize, what: &str) -> Result<String, String> {
+    match a.get(i) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(format!(
+            "{what} must be a string, got {}",
+            super::funcs::type_name(other)
+        )),
+        None => Err(format!("missing {what}")),
+    }
+}
+
+impl Frame {
+    /// Absolute form of a repo-relative path, as Terragrunt's functions return paths.
+    pub fn abs(&self, rel: &str) -> String {
+        self.ev.abs(rel)
+    }
+
+    /// Resolves a path argument (absolute inside the repo, or relative to `base`) to a
+    /// repo-relative path; refuses anything outside the repository.
+    pub fn resolve(&self, path: &str, base: &str) -> Result<String, String> {
+        self.ev.resolve(path, base)
+    }
+}
+
+fn find_in_parent_folders(a: FuncArgs) -> Res {
+    let f = top()?;
+    let name = match a.first() {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "terragrunt.hcl".to_string(),
+        Some(_) => return Err("the file name must be a string".into()),
+    };
+    let fallback = a.get(1).cloned();
+    let snap = f.ev.snapshot();
+    let mut dir = f.tg_dir.clone();
+    let mut deps = f.deps.borrow_mut();
+    loop {
+        if dir.is_empty() {
+            break;
+        }
+        dir = parent(&dir).to_string();
+        let candidate = normalize(&join(&dir, &name))
+            .ok_or_else(|| format!("\"{name}\" escapes the repository"))?;
+        deps.probes.insert(candidate.clone());
+        if snap.is_file(&candidate) {
+            return Ok(Value::String(f.abs(&candidate)));
+        }
+    }
+    match fallback {
+        Some(v) => Ok(v),
+        None => Err(format!(
+            "no {name} in any parent folder of {}",
+            if f.tg_dir.is_empty() { "." } else { &f.tg_dir }
+        )),
+    }
+}
+
+fn read_terragrunt_config(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the config path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    if !f.ev.snapshot().is_file(&rel) {
+        f.deps.borrow_mut().probes.insert(rel.clone());
+        if let Some(default) = a.get(1) {
+            return Ok(default.clone());
+        }
+        return Err(format!("{rel} does not exist"));
+    }
+    let result = f.ev.read_config(&rel)?;
+    let mut deps = f.deps.borrow_mut();
+    deps.read(&rel, ReadKind::ReadConfig, "");
+    deps.merge(&result.deps, &rel);
+    Ok(result.value.clone())
+}
+
+fn get_terragrunt_dir(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(f.abs(&f.tg_dir)))
+}
+
+fn get_original_terragrunt_dir(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(f.abs(&f.original_dir)))
+}
+
+fn get_parent_terragrunt_dir(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(
+        f.abs(f.include_dir.as_deref().unwrap_or(&f.tg_dir)),
+    ))
+}
+
+fn path_relative_to_include(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(match &f.include_dir {
+        Some(inc) => relative(inc, &f.tg_dir),
+        None => ".".to_string(),
+    }))
+}
+
+fn path_relative_from_include(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(match &f.include_dir {
+        Some(inc) => relative(&f.tg_dir, inc),
+        None => ".".to_string(),
+    }))
+}
+
+fn get_repo_root(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(f.abs("")))
+}
+
+fn get_path_from_repo_root(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(f.tg_dir.clone()))
+}
+
+fn get_path_to_repo_root(_: FuncArgs) -> Res {
+    let f = top()?;
+    Ok(Value::String(relative(&f.tg_dir, "")))
+}
+
+fn get_env(a: FuncArgs) -> Res {
+    let name = arg_str(&a, 0, "the variable name")?;
+    match std::env::var(&name) {
+        Ok(v) => Ok(Value::String(v)),
+        Err(_) => match a.get(1) {
+            Some(d) => Ok(d.clone()),
+            None => Err(format!(
+                "environment variable {name} is not set and no default was given"
+            )),
+        },
+    }
+}
+
+fn get_platform(_: FuncArgs) -> Res {
+    Ok(Value::String(std::env::consts::OS.to_string()))
+}
+
+fn get_terraform_command(_: FuncArgs) -> Res {
+    Ok(Value::String("plan".into()))
+}
+
+fn get_terraform_cli_args(_: FuncArgs) -> Res {
+    Ok(Value::Array(vec![]))
+}
+
+fn strings(v: &[&str]) -> Value {
+    Value::Array(v.iter().map(|s| Value::String(s.to_string())).collect())
+}
+
+fn get_terraform_commands_that_need_vars(_: FuncArgs) -> Res {
+    Ok(strings(&[
+        "apply", "console", "destroy", "import", "plan", "push", "refresh",
+    ]))
+}
+fn get_terraform_commands_that_need_input(_: FuncArgs) -> Res {
+    Ok(strings(&["apply", "import", "init", "plan", "refresh"]))
+}
+fn get_terraform_commands_that_need_locking(_: FuncArgs) -> Res {
+    Ok(strings(&[
+        "apply", "destroy", "import", "init", "plan", "refresh", "taint", "untaint",
+    ]))
+}
+fn get_terraform_commands_that_need_parallelism(_: FuncArgs) -> Res {
+    Ok(strings(&["apply", "plan", "destroy"]))
+}
+
+fn file(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the file path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    let text = f.ev.snapshot().read_text(&rel).map_err(|e| e.to_string())?;
+    f.deps.borrow_mut().read(&rel, ReadKind::File, "");
+    Ok(Value::String(text))
+}
+
+fn fileexists(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the file path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    let exists = f.ev.snapshot().is_file(&rel);
+    let mut deps = f.deps.borrow_mut();
+    deps.probes.insert(rel.clone());
+    if exists {
+        deps.read(&rel, ReadKind::Probe, "");
+    }
+    Ok(Value::Bool(exists))
+}
+
+fn abspath(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    Ok(Value::String(f.abs(&rel)))
+}

@@ -1,0 +1,909 @@
+//! Evaluation of Terragrunt configuration files: includes, locals, dependencies, and every
+//! other block, in Terragrunt's order, into one merged value per unit.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use git2::Oid;
+use hcl::eval::{Context, Evaluate};
+use hcl::{Body, Expression, Map, Value};
+
+use super::context::{self, Deps, Frame, ReadKind};
+use super::funcs;
+use super::parse::{block_key, Parsed, SyntaxError};
+use super::EvalError;
+use crate::snapshot::{normalize, parent, Snapshot};
+
+/// Parses and evaluations shared across units, threads and revisions. Parses are keyed by git
+/// blob id; a `read_terragrunt_config` result is reused while every file it looked at is
+/// unchanged.
+#[derive(Default)]
+pub struct EvalCache {
+    parsed: Mutex<HashMap<Oid, Arc<Result<Parsed, SyntaxError>>>>,
+    read_configs: Mutex<HashMap<String, Arc<ReadResult>>>,
+}
+
+/// What `read_terragrunt_config` of one file returned, and what it depended on.
+pub struct ReadResult {
+    pub value: Value,
+    pub deps: Deps,
+    key: Vec<(String, Option<Oid>)>,
+}
+
+/// How an included file is merged into the including one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeStrategy {
+    NoMerge,
+    Shallow,
+    Deep,
+}
+
+/// One `include` block, resolved.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Include {
+    pub label: Option<String>,
+    /// Repo-relative path of the included file.
+    pub path: String,
+    pub expose: bool,
+    pub merge_strategy: MergeStrategy,
+}
+
+/// A unit's configuration after includes were merged.
+#[derive(Debug, Clone)]
+pub struct UnitEval {
+    /// The merged configuration, shaped as `read_terragrunt_config` returns it.
+    pub config: Map<String, Value>,
+    pub includes: Vec<Include>,
+    pub deps: Deps,
+    /// Attributes that need dependency outputs that are not known yet (no mock outputs).
+    pub deferred: Vec<String>,
+}
+
+/// Evaluates configuration files of one snapshot. One per thread; cheap to make.
+pub struct Evaluator {
+    snap: Arc<Snapshot>,
+    root_abs: String,
+    cache: Arc<EvalCache>,
+}
+
+const KNOWN_BLOCKS: &[&str] = &[
+    "include",
+    "locals",
+    "dependency",
+    "dependencies",
+    "terraform",
+    "remote_state",
+    "generate",
+    "exclude",
+    "errors",
+    "feature",
+    "engine",
+    "catalog",
+];
+
+const KNOWN_ATTRIBUTES: &[&str] = &[
+    "inputs",
+    "remote_state",
+    "iam_role",
+    "iam_assume_role_duration",
+    "iam_assume_role_session_name",
+    "iam_web_identity_token",
+    "prevent_destroy",
+    "skip",
+    "download_dir",
+    "terraform_binary",
+    "terraform_version_constraint",
+    "terragrunt_version_constraint",
+    "retryable_errors",
+    "retry_max_attempts",
+    "retry_sleep_interval_sec",
+    "generate",
+];
+
+enum Role<'a> {
+    Unit,
+    Included { dir: &'a str },
+    Read,
+}
+
+struct FileEval {
+    value: Map<String, Value>,
+    includes: Vec<(Include, Map<String, Value>)>,
+    deferred: Vec<String>,
+}
+
+impl Evaluator {
+    pub fn new(snap: Arc<Snapshot>, cache: Arc<EvalCache>) -> Rc<Self> {
+        let root_abs = snap
+            .root()
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_string();
+        Rc::new(Evaluator {
+            snap,
+            root_abs,
+            cache,
+        })
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    /// Absolute form of a repo-relative path.
+    pub fn abs(&self, rel: &str) -> String {
+        if rel.is_empty() {
+            self.root_abs.clone()
+        } else {
+            format!("{}/{rel}", self.root_abs)
+        }
+    }
+
+    /// Resolves a path (absolute inside the repository, `file://...`, or relative to `base`) to
+    /// a repo-relative one; anything outside the repository is refused.
+    pub fn resolve(&self, path: &str, base: &str) -> Result<String, String> {
+        let path = path.strip_prefix("file://").unwrap_or(path);
+        let joined = if let Some(rest) = path.strip_prefix(&self.root_abs) {
+            if !(rest.is_empty() || rest.starts_with('/')) {
+                return Err(format!("{path} is outside the repository"));
+            }
+            rest.trim_start_matches('/').to_string()
+        } else if path.starts_with('/') {
+            return Err(format!("{path} is outside the repository"));
+        } else {
+            crate::snapshot::join(base, path)
+        };
+        normalize(&joined).ok_or_else(|| format!("{path} escapes the repository"))
+    }
+
+    fn parse(&self, file: &str) -> Result<Arc<Result<Parsed, SyntaxError>>, EvalError> {
+        let oid = self.snap.blob_id(file).ok_or_else(|| {
+            EvalError::new(file, 0, "file", "no such file in this revision".to_string())
+        })?;
+        if let Some(p) = self.lock_parsed().get(&oid) {
+            return Ok(p.clone());
+        }
+        let text = self
+            .snap
+            .read_text(file)
+            .map_err(|e| EvalError::new(file, 0, "file", e.to_string()))?;
+        let parsed = Arc::new(Parsed::parse(&text));
+        self.lock_parsed().insert(oid, parsed.clone());
+        Ok(parsed)
+    }
+
+    fn lock_parsed(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<Oid, Arc<Result<Parsed, SyntaxError>>>> {
+        self.cache.parsed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Evaluates the unit whose `terragrunt.hcl` is in `dir`. `outputs` supplies dependency
+    /// outputs by dependency name (at run time); without them mock outputs are used.
+    pub fn eval_unit(
+        self: &Rc<Self>,
+        dir: &str,
+        outputs: Option<&BTreeMap<String, Value>>,
+    ) -> Result<UnitEval, EvalError> {
+        let file = crate::snapshot::join(dir, "terragrunt.hcl");
+        let deps = Rc::new(RefCell::new(Deps::default()));
+        let fe = self.eval_file(&file, dir, Role::Unit, deps.clone(), outputs)?;
+        let mut merged = Map::new();
+        let mut includes = Vec::new();
+        for (inc, value) in &fe.includes {
+            if inc.merge_strategy != MergeStrategy::NoMerge {
+                merge_config(&mut merged, value, inc.merge_strategy);
+            }
+            includes.push(inc.clone());
+        }
+        let strategy = fe
+            .includes
+            .iter()
+            .map(|(i, _)| i.merge_strategy)
+            .find(|s| *s == MergeStrategy::Deep)
+            .unwrap_or(MergeStrategy::Shallow);
+        merge_config(&mut merged, &fe.value, strategy);
+        // locals are never inherited: each file's locals are its own.
+        match fe.value.get("locals") {
+            Some(l) => {
+                merged.insert("locals".into(), l.clone());
+            }
+            None => {
+                merged.shift_remove("locals");
+            }
+        }
+        let deps = deps.borrow().clone();
+        Ok(UnitEval {
+            config: merged,
+            includes,
+            deps,
+            deferred: fe.deferred,
+        })
+    }
+
+    /// `read_terragrunt_config`: evaluates `file` in its own directory; cached while every file
+    /// it looked at is unchanged.
+    pub fn read_config(self: &Rc<Self>, file: &str) -> Result<Arc<ReadResult>, String> {
+        let cached = self
+            .cache
+            .read_configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(file)
+            .cloned();
+        if let Some(hit) = cached {
+            if hit.key.iter().all(|(p, oid)| self.snap.blob_id(p) == *oid) {
+                return Ok(hit);
+            }
+        }
+        let deps = Rc::new(RefCell::new(Deps::default()));
+        let fe = self
+            .eval_file(file, parent(file), Role::Read, deps.clone(), None)
+            .map_err(|e| e.to_string())?;
+        let deps = deps.borrow().clone();
+        let mut key: Vec<(String, Option<Oid>)> = vec![(file.to_string(), self.snap.blob_id(file))];
+        for p in deps.reads.keys().chain(deps.probes.iter()) {
+            key.push((p.clone(), self.snap.blob_id(p)));
+        }
+        let result = Arc::new(ReadResult {
+            value: Value::Object(fe.value),
+            deps,
+            key,
+        });
+        self.cache
+            .read_configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(file.to_string(), result.clone());
+        Ok(result)
+    }
+
+    fn eval_file(
+        self: &Rc<Self>,
+        file: &str,
+        tg_dir: &str,
+        role: Role<'_>,
+        deps: Rc<RefCell<Deps>>,
+        outputs: Option<&BTreeMap<String, Value>>,
+    ) -> Result<FileEval, EvalError> {
+        let parsed = self.parse(file)?;
+        let parsed = match &*parsed {
+            Ok(p) => p,
+            Err(e) => {
+                return Err(EvalError::new(
+                    file,
+                    e.line,
+                    "syntax",
+                    format!("column {}: {}", e.column, e.message),
+                ))
+            }
+        };
+        let include_dir = match role {
+            Role::Included { dir } => Some(dir.to_string()),
+            _ => None,
+        };
+        let frame = Frame {
+            ev: self.clone(),
+            tg_dir: tg_dir.to_string(),
+            original_dir: tg_dir.to_string(),
+            include_dir,
+            file: file.to_string(),
+            deps: deps.clone(),
+        };
+        context::with_frame(frame, |_| {
+            self.eval_body(file, tg_dir, parsed, &role, deps.clone(), outputs)
+        })
+    }
+
+    fn eval_body(
+        self: &Rc<Self>,
+        file: &str,
+        tg_dir: &str,
+        parsed: &Parsed,
+        role: &Role<'_>,
+        deps: Rc<RefCell<Deps>>,
+        outputs: Option<&BTreeMap<String, Value>>,
+    ) -> Result<FileEval, EvalError> {
+        let body: &Body = &parsed.body;
+        let err = |key: &str, construct: &str, msg: String| {
+            EvalError::new(file, parsed.line(key), construct, msg)
+        };
+        let mut ctx = Context::new();
+        funcs::register(&mut ctx);
+        context::register(&mut ctx);
+        ctx.declare_func(
+            "try",
+            hcl::eval::FuncDef::builder()
+                .variadic_param(hcl::eval::ParamType::Any)
+                .build(eager_try),
+        );
+        ctx.declare_func(
+            "can",
+            hcl::eval::FuncDef::builder()
+                .variadic_param(hcl::eval::ParamType::Any)
+                .build(eager_can),
+        );
+
+        // Unknown top-level constructs are errors, as they are for Terragrunt.
+        for attr in body.attributes() {
+            if !KNOWN_ATTRIBUTES.contains(&attr.key()) {
+                return Err(err(
+                    attr.key(),
+                    attr.key(),
+                    "unknown attribute in a Terragrunt configuration".into(),
+                ));
+            }
+        }
+        for block in body.blocks() {
+            if !KNOWN_BLOCKS.contains(&block.identifier()) {
+                let key = block_key(block.identifier(), labels(block));
+                return Err(err(
+                    &key,
+                    block.identifier(),
+                    "unknown block in a Terragrunt configuration".into(),
+                ));
+            }
+        }
+
+        // 1. include
+        let mut includes = Vec::new();
+        let mut include_var = Map::new();
+        let mut bare_include: Option<Value> = None;
+        for block in body.blocks().filter(|b| b.identifier() == "include") {
+            let label = block.labels().first().map(|l| l.as_str().to_string());
+            let key = block_key("include", labels(block));
+            let construct = match &label {
+                Some(l) => format!("include \"{l}\""),
+                None => "include".to_string(),
+            };
+            if !matches!(role, Role::Unit) {
+                return Err(err(
+                    &key,
+                    &construct,
+                    "an included or read configuration cannot include another one \
+                     (Terragrunt allows one level of include)"
+                        .into(),
+                ));
+            }
+            let attrs =
+                block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, &construct, m))?;
+            let path = match attrs.get("path") {
+                Some(Value::String(p)) => p.clone(),
+                _ => return Err(err(&key, &construct, "needs a string `path`".into())),
+            };
+            let rel = self
+                .resolve(&path, parent(file))
+                .map_err(|m| err(&key, &construct, m))?;
+            if !self.snap.is_file(&rel) {
+                return Err(err(
+                    &key,
+                    &construct,
+                    format!("included file {rel} does not exist"),
+                ));
+            }
+            let expose = matches!(attrs.get("expose"), Some(Value::Bool(true)));
+            let merge_strategy = match attrs.get("merge_strategy") {
+                None => MergeStrategy::Shallow,
+                Some(Value::String(s)) => match s.as_str() {
+                    "no_merge" => MergeStrategy::NoMerge,
+                    "shallow" => MergeStrategy::Shallow,
+                    "deep" => MergeStrategy::Deep,
+                    other => {
+                        return Err(err(
+                            &key,
+                            &construct,
+                            format!(
+                                "merge_strategy \"{other}\" is not one of no_merge, shallow, deep"
+                            ),
+                        ))
+                    }
+                },
+                Some(_) => {
+                    return Err(err(
+                        &key,
+                        &construct,
+                        "merge_strategy must be a string".into(),
+                    ))
+                }
+            };
+            deps.borrow_mut().read(&rel, ReadKind::Include, "");
+            let inc_dir = parent(&rel).to_string();
+            let frame = Frame {
+                ev: self.clone(),
+                tg_dir: tg_dir.to_string(),
+                original_dir: tg_dir.to_string(),
+                include_dir: Some(inc_dir.clone()),
+                file: rel.clone(),
+                deps: deps.clone(),
+            };
+            let inc_parsed = self.parse(&rel)?;
+            let inc_parsed = match &*inc_parsed {
+                Ok(p) => p,
+                Err(e) => {
+                    return Err(EvalError::new(
+                        &rel,
+                        e.line,
+                        "syntax",
+                        format!("column {}: {}", e.column, e.message),
+                    ))
+                }
+            };
+            let value = context::with_frame(frame, |_| {
+                self.eval_body(
+                    &rel,
+                    tg_dir,
+                    inc_parsed,
+                    &Role::Included { dir: &inc_dir },
+                    deps.clone(),
+                    outputs,
+                )
+            })?
+            .value;
+            if expose {
+                match &label {
+                    Some(l) => {
+                        include_var.insert(l.clone(), Value::Object(value.clone()));
+                    }
+                    None => bare_include = Some(Value::Object(value.clone())),
+                }
+            }
+            includes.push((
+                Include {
+                    label,
+                    path: rel,
+                    expose,
+                    merge_strategy,
+                },
+                value,
+            ));
+        }
+        ctx.declare_var(
+            "include",
+            bare_include.unwrap_or(Value::Object(include_var)),
+        );
+
+        // 2. locals, in as many passes as their references need.
+        let mut locals = Map::new();
+        let mut pending: Vec<(&str, &Expression)> = Vec::new();
+        for block in body.blocks().filter(|b| b.identifier() == "locals") {
+            for attr in block.body.attributes() {
+                pending.push((attr.key(), attr.expr()));
+            }
+        }
+        while !pending.is_empty() {
+            ctx.declare_var("local", Value::Object(locals.clone()));
+            let mut next = Vec::new();
+            let mut first_err = None;
+            for (name, expr) in pending.iter().copied() {
+                match eval(expr, &ctx) {
+                    Ok(v) => {
+                        locals.insert(name.to_string(), v);
+                    }
+                    Err(e) => {
+                        if first_err.is_none() {
+                            first_err = Some((name, e));
+                        }
+                        next.push((name, expr));
+                    }
+                }
+            }
+            if next.len() == pending.len() {
+                let (name, e) = first_err.unwrap_or(("?", String::new()));
+                return Err(err(&format!("locals.{name}"), &format!("local.{name}"), e));
+            }
+            pending = next;
+        }
+        ctx.declare_var("local", Value::Object(locals.clone()));
+
+        // 3. feature flags, with their defaults.
+        let mut features = Map::new();
+        for block in body.blocks().filter(|b| b.identifier() == "feature") {
+            let name = block.labels().first().map(|l| l.as_str().to_string());
+            let key = block_key("feature", labels(block));
+            let attrs = block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, "feature", m))?;
+            let mut f = Map::new();
+            f.insert(
+                "value".into(),
+                attrs.get("default").cloned().unwrap_or(Value::Null),
+            );
+            features.insert(name.unwrap_or_default(), Value::Object(f));
+        }
+        ctx.declare_var("feature", Value::Object(features));
+
+        // 4. dependency blocks; their outputs are known at run time, or mocked.
+        let mut dependency_var = Map::new();
+        let mut dependency_blocks = Map::new();
+        for block in body.blocks().filter(|b| b.identifier() == "dependency") {
+            let key = block_key("dependency", labels(block));
+            let name = match block.labels().first() {
+                Some(l) => l.as_str().to_string(),
+                None => return Err(err(&key, "dependency", "needs a name label".into())),
+            };
+            let construct = format!("dependency \"{name}\"");
+            let mut attrs =
+                block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, &construct, m))?;
+            let config_path = match attrs.get("config_path") {
+                Some(Value::String(p)) => p.clone(),
+                _ => return Err(err(&key, &construct, "needs a string `config_path`".into())),
+            };
+            let rel = self
+                .resolve(&config_path, tg_dir)
+                .map_err(|m| err(&key, &construct, m))?;
+            attrs.insert("config_path".into(), Value::String(rel));
+            let mut var = Map::new();
+            let outputs = outputs
+                .and_then(|o| o.get(&name).cloned())
+                .or_else(|| attrs.get("mock_outputs").cloned());
+            if let Some(o) = outputs {
+                var.insert("outputs".into(), o);
+            }
+            if let Some(i) = attrs.get("inputs") {
+                var.insert("inputs".into(), i.clone());
+            }
+            dependency_var.insert(name.clone(), Value::Object(var));
+            dependency_blocks.insert(name, Value::Object(attrs));
+        }
+        ctx.declare_var("dependency", Value::Object(dependency_var));
+
+        // 5. everything else.
+        let mut out = Map::new();
+        let mut deferred = Vec::new();
+        out.insert("locals".into(), Value::Object(locals));
+        if !dependency_blocks.is_empty() {
+            out.insert("dependency".into(), Value::Object(dependency_blocks));
+        }
+        for attr in body.attributes() {
+            match eval(attr.expr(), &ctx) {
+                Ok(v) => {
+                    out.insert(attr.key().to_string(), v);
+                }
+                Err(e) if mentions_var(attr.expr(), "dependency") => {
+                    deferred.push(attr.key().to_string());
+                    let _ = e;
+                }
+                Err(e) => return Err(err(attr.key(), attr.key(), e)),
+            }
+        }
+        for block in body.blocks() {
+            let ident = block.identifier();
+            if matches!(ident, "include" | "locals" | "dependency" | "feature") {
+                continue;
+            }
+            let key = block_key(ident, labels(block));
+            let value = match block_value(&block.body, &ctx) {
+                Ok(v) => v,
+                Err(e) if body_mentions_var(&block.body, "dependency") => {
+                    deferred.push(key);
+                    let _ = e;
+                    continue;
+                }
+                Err(e) => return Err(err(&key, &key, e)),
+            };
+            match block.labels().first() {
+                Some(l) => {
+                    let entry = out
+                        .entry(ident.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(m) = entry {
+                        m.insert(l.as_str().to_string(), value);
+                    }
+                }
+                None => {
+                    out.insert(ident.to_string(), value);
+                }
+            }
+        }
+        Ok(FileEval {
+            value: out,
+            includes,
+            deferred,
+        })
+    }
+}
+
+fn labels(block: &hcl::Block) -> impl Iterator<Item = String> + '_ {
+    block.labels().iter().map(|l| l.as_str().to_string())
+}
+
+fn eager_try(args: hcl::eval::FuncArgs) -> Result<Value, String> {
+    args.first()
+        .cloned()
+        .ok_or_else(|| "try expects at least one argument".to_string())
+}
+
+fn eager_can(_: hcl::eval::FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(true))
+}
+
+/// Evaluates an expression; `try` and `can` are evaluated lazily, as Terraform does.
+pub fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
+    if has_lazy(expr) {
+        let rewritten = rewrite_lazy(expr, ctx)?;
+        rewritten
+            .evaluate(ctx)
+            .map_err(|e| clean_error(&e.to_string()))
+    } else {
+        expr.evaluate(ctx).map_err(|e| clean_error(&e.to_string()))
+    }
+}
+
+/// hcl-rs error text names the expression; keep the useful first line.
+fn clean_error(msg: &str) -> String {
+    msg.lines().next().unwrap_or(msg).trim().to_string()
+}
+
+fn is_lazy_call(f: &hcl::expr::FuncCall) -> bool {
+    f.name.namespace.is_empty() && matches!(f.name.name.as_str(), "try" | "can")
+}
+
+fn has_lazy(expr: &Expression) -> bool {
+    match expr {
+        Expression::FuncCall(f) => is_lazy_call(f) || f.args.iter().any(has_lazy),
+        Expression::Array(a) => a.iter().any(has_lazy),
+        Expression::Object(o) => o.values().any(has_lazy),
+        Expression::Parenthesis(e) => has_lazy(e),
+        Expression::Conditional(c) => {
+            has_lazy(&c.cond_expr) || has_lazy(&c.true_expr) || has_lazy(&c.false_expr)
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => has_lazy(&u.expr),
+            hcl::expr::Operation::Binary(b) => has_lazy(&b.lhs_expr) || has_lazy(&b.rhs_expr),
+        },
+        Expression::Traversal(t) => has_lazy(&t.expr),
+        _ => false,
+    }
+}
+
+/// Replaces each `try(...)`/`can(...)` (outside `for` bodies and templates) by its value.
+fn rewrite_lazy(expr: &Expression, ctx: &Context<'_>) -> Result<Expression, String> {
+    Ok(match expr {
+        Expression::FuncCall(f) if is_lazy_call(f) => {
+            let is_try = f.name.name.as_str() == "try";
+            let mut last_err = None;
+            for arg in &f.args {
+                let attempt = rewrite_lazy(arg, ctx)
+                    .and_then(|a| a.evaluate(ctx).map_err(|e| clean_error(&e.to_string())));
+                match attempt {
+                    Ok(v) => {
+                        return Ok(if is_try {
+                            Expression::from(v)
+                        } else {
+                            Expression::Bool(true)
+                        })
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+                if !is_try {
+                    break;
+                }
+            }
+            if !is_try {
+                return Ok(Expression::Bool(false));
+            }
+            return Err(last_err
+                .map(|e| {
+                    format!("try: no argument could be evaluated; the last one failed with: {e}")
+                })
+                .unwrap_or_else(|| "try: needs at least one argument".into()));
+        }
+        Expression::FuncCall(f) => {
+            let mut g = (**f).clone();
+            g.args = f
+                .args
+                .iter()
+                .map(|a| rewrite_lazy(a, ctx))
+                .collect::<Result<_, _>>()?;
+            Expression::FuncCall(Box::new(g))
+        }
+        Expression::Array(a) => Expression::Array(
+            a.iter()
+                .map(|e| rewrite_lazy(e, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expression::Object(o) => {
+            let mut m = hcl::Object::new();
+            for (k, v) in o {
+                m.insert(k.clone(), rewrite_lazy(v, ctx)?);
+            }
+            Expression::Object(m)
+        }
+        Expression::Parenthesis(e) => Expression::Parenthesis(Box::new(rewrite_lazy(e, ctx)?)),
+        Expression::Conditional(c) => {
+            let mut d = (**c).clone();
+            d.cond_expr = rewrite_lazy(&c.cond_expr, ctx)?;
+            d.true_expr = rewrite_lazy(&c.true_expr, ctx)?;
+            d.false_expr = rewrite_lazy(&c.false_expr, ctx)?;
+            Expression::Conditional(Box::new(d))
+        }
+        Expression::Operation(op) => {
+            let mut o = (**op).clone();
+            match &mut o {
+                hcl::expr::Operation::Unary(u) => u.expr = rewrite_lazy(&u.expr, ctx)?,
+                hcl::expr::Operation::Binary(b) => {
+                    b.lhs_expr = rewrite_lazy(&b.lhs_expr, ctx)?;
+                    b.rhs_expr = rewrite_lazy(&b.rhs_expr, ctx)?;
+                }
+            }
+            Expression::Operation(Box::new(o))
+        }
+        Expression::Traversal(t) => {
+            let mut u = (**t).clone();
+            u.expr = rewrite_lazy(&t.expr, ctx)?;
+            Expression::Traversal(Box::new(u))
+        }
+        other => other.clone(),
+    })
+}
+
+/// True when the expression refers to the variable `name` (e.g. `dependency.vpc.outputs`).
+pub fn mentions_var(expr: &Expression, name: &str) -> bool {
+    match expr {
+        Expression::Variable(v) => v.as_str() == name,
+        Expression::Traversal(t) => mentions_var(&t.expr, name),
+        Expression::FuncCall(f) => f.args.iter().any(|a| mentions_var(a, name)),
+        Expression::Array(a) => a.iter().any(|e| mentions_var(e, name)),
+        Expression::Object(o) => o.values().any(|e| mentions_var(e, name)),
+        Expression::Parenthesis(e) => mentions_var(e, name),
+        Expression::Conditional(c) => {
+            mentions_var(&c.cond_expr, name)
+                || mentions_var(&c.true_expr, name)
+                || mentions_var(&c.false_expr, name)
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => mentions_var(&u.expr, name),
+            hcl::expr::Operation::Binary(b) => {
+                mentions_var(&b.lhs_expr, name) || mentions_var(&b.rhs_expr, name)
+            }
+        },
+        Expression::ForExpr(f) => {
+            mentions_var(&f.collection_expr, name) || mentions_var(&f.value_expr, name)
+        }
+        Expression::TemplateExpr(t) => t.to_string().contains(&format!("{name}.")),
+        _ => false,
+    }
+}
+
+fn body_mentions_var(body: &Body, name: &str) -> bool {
+    body.attributes().any(|a| mentions_var(a.expr(), name))
+        || body.blocks().any(|b| body_mentions_var(&b.body, name))
+}
+
+/// Evaluates a block body's attributes (nested blocks ignored).
+fn block_body_attrs(body: &Body, ctx: &Context<'_>) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    for attr in body.attributes() {
+        let v = eval(attr.expr(), ctx).map_err(|e| format!("{}: {e}", attr.key()))?;
+        out.insert(attr.key().to_string(), v);
+    }
+    Ok(out)
+}
+
+/// Evaluates a block body into an object: attributes by name, nested blocks by type (and label).
+fn block_value(body: &Body, ctx: &Context<'_>) -> Result<Value, String> {
+    let mut out = block_body_attrs(body, ctx)?;
+    for block in body.blocks() {
+        let v =
+            block_value(&block.body, ctx).map_err(|e| format!("{}: {e}", block.identifier()))?;
+        match block.labels().first() {
+            Some(l) => {
+                let entry = out
+                    .entry(block.identifier().to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = entry {
+                    m.insert(l.as_str().to_string(), v);
+                }
+            }
+            None => {
+                out.insert(block.identifier().to_string(), v);
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// Merges an evaluated configuration `child` over `base`, as Terragrunt merges a child over an
+/// included parent: scalar settings are replaced, named blocks (dependency, generate, hooks,
+/// extra_arguments) are merged by name, `inputs` merged shallowly or deeply.
+pub fn merge_config(
+    base: &mut Map<String, Value>,
+    child: &Map<String, Value>,
+    strategy: MergeStrategy,
+) {
+    for (k, v) in child {
+        match k.as_str() {
+            "locals" => {}
+            "inputs" => {
+                let merged = match (base.get(k), strategy) {
+                    (Some(b), MergeStrategy::Deep) => deep_merge(b, v),
+                    (Some(Value::Object(b)), _) => {
+                        let mut m = b.clone();
+                        if let Value::Object(c) = v {
+                            for (ck, cv) in c {
+                                m.insert(ck.clone(), cv.clone());
+                            }
+                        }
+                        Value::Object(m)
+                    }
+                    _ => v.clone(),
+                };
+                base.insert(k.clone(), merged);
+            }
+            "dependency" | "generate" => {
+                let mut m = base
+                    .get(k)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Value::Object(c) = v {
+                    for (ck, cv) in c {
+                        m.insert(ck.clone(), cv.clone());
+                    }
+                }
+                base.insert(k.clone(), Value::Object(m));
+            }
+            "terraform" => {
+                let mut m = base
+                    .get(k)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Value::Object(c) = v {
+                    for (ck, cv) in c {
+                        match (ck.as_str(), m.get(ck), cv) {
+                            (
+                                "extra_arguments" | "before_hook" | "after_hook" | "error_hook",
+                                Some(Value::Object(bm)),
+                                Value::Object(cm),
+                            ) => {
+                                let mut n = bm.clone();
+                                for (nk, nv) in cm {
+                                    n.insert(nk.clone(), nv.clone());
+                                }
+                                m.insert(ck.clone(), Value::Object(n));
+                            }
+                            _ => {
+                                m.insert(ck.clone(), cv.clone());
+                            }
+                        }
+                    }
+                }
+                base.insert(k.clone(), Value::Object(m));
+            }
+            "dependencies" if strategy == MergeStrategy::Deep => {
+                base.insert(
+                    k.clone(),
+                    deep_merge(base.get(k).unwrap_or(&Value::Null), v),
+                );
+            }
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Terragrunt's deep merge: maps merged recursively, lists concatenated, child wins otherwise.
+fn deep_merge(base: &Value, child: &Value) -> Value {
+    match (base, child) {
+        (Value::Object(b), Value::Object(c)) => {
+            let mut m = b.clone();
+            for (k, cv) in c {
+                let nv = match m.get(k) {
+                    Some(bv) => deep_merge(bv, cv),
+                    None => cv.clone(),
+                };
+                m.insert(k.clone(), nv);
+            }
+            Value::Object(m)
+        }
+        (Value::Array(b), Value::Array(c)) => {
+            let mut v = b.clone();
+            v.extend(c.iter().cloned());
+            Value::Array(v)
+        }
+        (_, c) => c.clone(),
+    }
+}

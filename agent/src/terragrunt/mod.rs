@@ -1,0 +1,52 @@
+//! Native understanding of Terragrunt configuration: evaluation of `terragrunt.hcl` with its
+//! includes, locals, functions and blocks, and the Terraform modules a unit uses.
+
+pub mod context;
+pub mod eval;
+pub mod funcs;
+pub mod modules;
+pub mod parse;
+
+use std::fmt;
+
+pub use context::{Deps, ReadKind};
+pub use eval::{EvalCache, Evaluator, Include, MergeStrategy, UnitEval};
+
+/// A construct that could not be evaluated, with the file, line and construct it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EvalError {
+    /// Repo-relative file.
+    pub file: String,
+    /// 1-based line, 0 when unknown.
+    pub line: usize,
+    /// The construct: `include "root"`, `local.region`, `inputs`, `dependency "vpc"`, ...
+    pub construct: String,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn new(file: &str, line: usize, construct: &str, message: String) -> Self {
+        EvalError {
+            file: file.to_string(),
+            line,
+            construct: construct.to_string(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.construct, self.message
+            )
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.construct, self.message)
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}

@@ -1,0 +1,375 @@
+//! Unit discovery: every Terragrunt unit of a snapshot, evaluated, with its environment,
+//! account, region, dependencies, and every file it reads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use hcl::Value;
+use serde::Serialize;
+
+use crate::config::{path_has_prefix, RepoConfig};
+use crate::snapshot::{join, parent, Snapshot};
+use crate::terragrunt::modules::{self, Source};
+use crate::terragrunt::{Deps, EvalCache, EvalError, Evaluator, ReadKind, UnitEval};
+
+/// File name that makes a directory a Terragrunt unit.
+pub const UNIT_FILE: &str = "terragrunt.hcl";
+
+/// One Terragrunt unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    /// Repo-relative directory.
+    pub path: String,
+    pub env: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    /// `terraform.source`, classified; `None` when the unit's own `.tf` files are the module.
+    pub source: Option<Source>,
+    /// Dependencies by block name (`dependency "vpc"`), as repo-relative unit paths.
+    pub dependency_blocks: BTreeMap<String, String>,
+    /// Every dependency (dependency blocks and `dependencies { paths }`), sorted.
+    pub dependencies: Vec<String>,
+    /// Local module directories the unit's code comes from (followed through `module` calls).
+    pub module_dirs: BTreeSet<String>,
+    /// Remote module sources, recorded but not followed.
+    pub remote_sources: BTreeSet<String>,
+    /// `skip = true` or an `exclude` block that always applies.
+    pub skip: bool,
+    /// `prevent_destroy = true`.
+    pub prevent_destroy: bool,
+    /// `iam_role`, when set.
+    pub iam_role: Option<String>,
+    #[serde(skip)]
+    pub deps: Deps,
+    #[serde(skip)]
+    pub eval: Option<Arc<UnitEval>>,
+}
+
+impl Unit {
+    /// Every file the unit reads besides its own directory: included and read configs, var
+    /// files, files read with `file()`; with the reason.
+    pub fn reads(&self) -> &BTreeMap<String, (ReadKind, String)> {
+        &self.deps.reads
+    }
+}
+
+/// All units of a snapshot, and the ones that failed to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub units: BTreeMap<String, Unit>,
+    pub errors: Vec<EvalError>,
+}
+
+/// Discovers and evaluates every unit under the configured live directory.
+pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>) -> Inventory {
+    let live = config.live_dir.clone().unwrap_or_default();
+    let live = live.trim_matches('/');
+    let mut candidates: Vec<String> = snap
+        .paths()
+        .filter(|p| {
+            (*p == UNIT_FILE || p.ends_with("/terragrunt.hcl"))
+                && path_has_prefix(p, live)
+                && !p.split('/').any(|c| c.starts_with('.'))
+        })
+        .map(|p| parent(p).to_string())
+        .collect();
+    candidates.sort();
+
+    let results = evaluate_all(&snap, &cache, &candidates);
+
+    // A configuration that another one includes is a parent, not a unit.
+    let mut parents = BTreeSet::new();
+    for r in results.iter().flatten() {
+        for inc in &r.includes {
+            parents.insert(parent(&inc.path).to_string());
+        }
+    }
+
+    let mut inv = Inventory::default();
+    let ev = Evaluator::new(snap.clone(), cache);
+    let mut module_memo: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+    for (dir, result) in candidates.iter().zip(results) {
+        if parents.contains(dir) {
+            continue;
+        }
+        match result.and_then(|e| build_unit(&ev, &snap, config, dir, e, &mut module_memo)) {
+            Ok(unit) => {
+                inv.units.insert(dir.clone(), unit);
+            }
+            Err(e) => inv.errors.push(e),
+        }
+    }
+    inv
+}
+
+fn evaluate_all(
+    snap: &Arc<Snapshot>,
+    cache: &Arc<EvalCache>,
+    dirs: &[String],
+) -> Vec<Result<UnitEval, EvalError>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(dirs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<UnitEval, EvalError>>> = Vec::new();
+    slots.resize_with(dirs.len(), || None);
+    let parts: Vec<Vec<(usize, Result<UnitEval, EvalError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let ev = Evaluator::new(snap.clone(), cache.clone());
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(dir) = dirs.get(i) else { break };
+                        out.push((i, ev.eval_unit(dir, None)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    // An evaluation thread can only stop by panicking, which is a bug; the
+                    // affected units are reported below rather than lost silently.
+                    Vec::new()
+                })
+            })
+            .collect()
+    });
+    for part in parts {
+        for (i, r) in part {
+            slots[i] = Some(r);
+        }
+    }
+    slots
+        .into_iter()
+        .zip(dirs)
+        .map(|(r, dir)| {
+            r.unwrap_or_else(|| {
+                Err(EvalError::new(
+                    &join(dir, UNIT_FILE),
+                    0,
+                    "evaluation",
+                    "internal error while evaluating this unit".into(),
+                ))
+            })
+        })
+        .collect()
+}
+
+fn get<'a>(m: &'a hcl::Map<String, Value>, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = m.get(path[0])?;
+    for k in &path[1..] {
+        cur = cur.as_object()?.get(*k)?;
+    }
+    Some(cur)
+}
+
+fn as_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn build_unit(
+    ev: &std::rc::Rc<Evaluator>,
+    snap: &Snapshot,
+    config: &RepoConfig,
+    dir: &str,
+    eval: UnitEval,
+    module_memo: &mut HashMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+) -> Result<Unit, EvalError> {
+    let file = join(dir, UNIT_FILE);
+    let cfg = &eval.config;
+    let mut deps = eval.deps.clone();
+
+    // terraform.source
+    let source = match get(cfg, &["terraform", "source"]) {
+        Some(Value::String(s)) => Some(
+            modules::classify(s, |p| ev.resolve(p, dir))
+                .map_err(|m| EvalError::new(&file, 0, "terraform.source", m))?,
+        ),
+        Some(Value::Null) | None => None,
+        Some(_) => {
+            return Err(EvalError::new(
+                &file,
+                0,
+                "terraform.source",
+                "must be a string".into(),
+            ))
+        }
+    };
+    let start = match &source {
+        Some(Source::Local { dir: d, .. }) => {
+            if !snap.is_dir(d) {
+                return Err(EvalError::new(
+                    &file,
+                    0,
+                    "terraform.source",
+                    format!("module directory {d} does not exist"),
+                ));
+            }
+            Some(d.clone())
+        }
+        Some(Source::Remote { .. }) => None,
+        None => Some(dir.to_string()),
+    };
+    let (mut module_dirs, mut remote_sources) = match &start {
+        Some(s) => module_memo
+            .entry(s.clone())
+            .or_insert_with(|| modules::follow(snap, s))
+            .clone(),
+        None => Default::default(),
+    };
+    module_dirs.remove(dir);
+    if let Some(Source::Remote { url }) = &source {
+        remote_sources.insert(url.clone());
+    }
+
+    // Var files named in extra_arguments.
+    if let Some(Value::Object(extra)) = get(cfg, &["terraform", "extra_arguments"]) {
+        for (name, args) in extra {
+            let Some(args) = args.as_object() else {
+                continue;
+            };
+            for (key, required) in [("required_var_files", true), ("optional_var_files", false)] {
+                let Some(Value::Array(files)) = args.get(key) else {
+                    continue;
+                };
+                for f in files {
+                    let Value::String(f) = f else { continue };
+                    let rel = ev.resolve(f, dir).map_err(|m| {
+                        EvalError::new(&file, 0, &format!("extra_arguments \"{name}\""), m)
+                    })?;
+                    deps.probes.insert(rel.clone());
+                    if snap.is_file(&rel) {
+                        deps.read(
+                            &rel,
+                            ReadKind::VarFile,
+                            &format!("extra_arguments \"{name}\""),
+                        );
+                    } else if required {
+                        return Err(EvalError::new(
+                            &file,
+                            0,
+                            &format!("extra_arguments \"{name}\""),
+                            format!("required var file {rel} does not exist"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    // Dependencies.
+    let mut dependency_blocks = BTreeMap::new();
+    if let Some(Value::Object(d)) = cfg.get("dependency") {
+        for (name, block) in d {
+            if let Some(p) = as_string(block.as_object().and_then(|b| b.get("config_path"))) {
+                dependency_blocks.insert(name.clone(), p);
+            }
+        }
+    }
+    let mut dependencies: BTreeSet<String> = dependency_blocks.values().cloned().collect();
+    if let Some(Value::Array(paths)) = get(cfg, &["dependencies", "paths"]) {
+        for p in paths {
+            if let Value::String(p) = p {
+                let rel = ev
+                    .resolve(p, dir)
+                    .map_err(|m| EvalError::new(&file, 0, "dependencies", m))?;
+                dependencies.insert(rel);
+            }
+        }
+    }
+
+    // Environment, account and region.
+    let env = config
+        .env_for_path(dir)
+        .map(str::to_string)
+        .or_else(|| local_from(ev, snap, dir, "env.hcl", &["environment", "env"], &mut deps));
+    let account_id = env
+        .as_ref()
+        .and_then(|e| config.environments.get(e))
+        .and_then(|e| e.account_id.clone())
+        .or_else(|| {
+            local_from(
+                ev,
+                snap,
+                dir,
+                "account.hcl",
+                &["account_id", "aws_account_id"],
+                &mut deps,
+            )
+        });
+    let region = local_from(
+        ev,
+        snap,
+        dir,
+        "region.hcl",
+        &["aws_region", "region"],
+        &mut deps,
+    )
+    .or_else(|| as_string(get(cfg, &["inputs", "aws_region"])))
+    .or_else(|| as_string(get(cfg, &["inputs", "region"])));
+
+    let skip = matches!(cfg.get("skip"), Some(Value::Bool(true)))
+        || matches!(get(cfg, &["exclude", "if"]), Some(Value::Bool(true)))
+            && match get(cfg, &["exclude", "actions"]) {
+                Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some("all")),
+                _ => false,
+            };
+
+    Ok(Unit {
+        path: dir.to_string(),
+        env,
+        account_id,
+        region,
+        source,
+        dependency_blocks,
+        dependencies: dependencies.into_iter().collect(),
+        module_dirs,
+        remote_sources,
+        skip,
+        prevent_destroy: matches!(cfg.get("prevent_destroy"), Some(Value::Bool(true))),
+        iam_role: as_string(cfg.get("iam_role")),
+        deps,
+        eval: Some(Arc::new(eval)),
+    })
+}
+
+/// A local from the nearest `name` file above `dir` (account.hcl, region.hcl, env.hcl).
+fn local_from(
+    ev: &std::rc::Rc<Evaluator>,
+    snap: &Snapshot,
+    dir: &str,
+    name: &str,
+    keys: &[&str],
+    deps: &mut Deps,
+) -> Option<String> {
+    let mut d = dir.to_string();
+    loop {
+        let candidate = join(&d, name);
+        if snap.is_file(&candidate) {
+            let result = ev.read_config(&candidate).ok()?;
+            let locals = result.value.as_object()?.get("locals")?.as_object()?;
+            let v = keys.iter().find_map(|k| as_string(locals.get(*k)))?;
+            deps.read(
+                &candidate,
+                ReadKind::ReadConfig,
+                &format!("sets the unit's {}", name.trim_end_matches(".hcl")),
+            );
+            return Some(v);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = parent(&d).to_string();
+    }
+}

@@ -1,0 +1,134 @@
+//! `slipway graph`: all units, their environments and dependencies.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agent::repo::Repo;
+
+/// Output format of `slipway graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+/// Arguments of `slipway graph`.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The infrastructure repository.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Read this revision instead of the files on disk.
+    #[arg(long)]
+    pub rev: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GraphFormat,
+}
+
+pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let repo = Repo::open(&args.repo)?;
+    let view = repo.graph(args.rev.as_deref())?;
+    let inv = &view.inventory;
+    let position = |p: &str| view.graph.order.iter().position(|x| x == p);
+    let mut out = String::new();
+    match args.format {
+        GraphFormat::Json => {
+            let units: Vec<_> = view
+                .graph
+                .order
+                .iter()
+                .filter_map(|p| inv.units.get(p))
+                .map(|u| {
+                    serde_json::json!({
+                        "path": u.path,
+                        "env": u.env,
+                        "account_id": u.account_id,
+                        "region": u.region,
+                        "dependencies": u.dependencies,
+                        "source": u.source,
+                        "skip": u.skip,
+                        "order": position(&u.path),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "units": units,
+                "problems": view.graph.problems,
+                "errors": inv.errors,
+            });
+            out = serde_json::to_string_pretty(&doc)?;
+            out.push('\n');
+        }
+        GraphFormat::Text => {
+            for p in &view.graph.order {
+                let Some(u) = inv.units.get(p) else { continue };
+                writeln!(
+                    out,
+                    "{} [{}{}]",
+                    u.path,
+                    u.env.as_deref().unwrap_or("no env"),
+                    u.region
+                        .as_deref()
+                        .map(|r| format!(", {r}"))
+                        .unwrap_or_default()
+                )?;
+                for d in &u.dependencies {
+                    writeln!(out, "  -> {d}")?;
+                }
+            }
+        }
+        GraphFormat::Dot => {
+            out.push_str("digraph units {\n  rankdir=LR;\n");
+            for p in &view.graph.order {
+                let Some(u) = inv.units.get(p) else { continue };
+                writeln!(
+                    out,
+                    "  {:?} [label={:?}];",
+                    u.path,
+                    format!("{}\n{}", u.path, u.env.as_deref().unwrap_or("-"))
+                )?;
+                for d in &u.dependencies {
+                    writeln!(out, "  {:?} -> {:?};", u.path, d)?;
+                }
+            }
+            out.push_str("}\n");
+        }
+        GraphFormat::Mermaid => {
+            out.push_str("graph LR\n");
+            let id = |p: &str| format!("u{}", position(p).unwrap_or(usize::MAX));
+            for p in &view.graph.order {
+                let Some(u) = inv.units.get(p) else { continue };
+                writeln!(
+                    out,
+                    "  {}[\"{} ({})\"]",
+                    id(&u.path),
+                    u.path,
+                    u.env.as_deref().unwrap_or("-")
+                )?;
+            }
+            for p in &view.graph.order {
+                let Some(u) = inv.units.get(p) else { continue };
+                for d in &u.dependencies {
+                    if inv.units.contains_key(d) {
+                        writeln!(out, "  {} --> {}", id(&u.path), id(d))?;
+                    }
+                }
+            }
+        }
+    }
+    print!("{out}");
+    for e in &inv.errors {
+        eprintln!("error: {e}");
+    }
+    for p in &view.graph.problems {
+        eprintln!("error: {p}");
+    }
+    Ok(if inv.errors.is_empty() && view.graph.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
