@@ -1,0 +1,10 @@
+# The roles Slipway assumes in the dev account: slipway-plan (read-only) and slipway-apply.
+# Applied once by an administrator; the apply role cannot change these roles itself.
+
+include "root" {
+  path = find_in_parent_folders()
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/slipway-roles.hcl"
+}

@@ -1,0 +1,43 @@
+# Sizing of the dev environment: smallest footprint, one of everything.
+locals {
+  environment = "dev"
+  domain_name = "dev.sarc-ng.example.com"
+
+  # Network: one NAT gateway shared by both zones.
+  single_nat_gateway = true
+
+  # Database: a single RDS MySQL 8.0 instance, storage growing from 20 to 100 GB.
+  database = {
+    is_aurora                    = false
+    engine_version               = "8.0"
+    instance_class               = "db.t3.medium"
+    instance_count               = 1
+    allocated_storage_gb         = 20
+    max_allocated_storage_gb     = 100
+    multi_az                     = false
+    backup_window                = "03:00-06:00"
+    maintenance_window           = "mon:00:00-mon:03:00"
+    backup_retention_days        = 7
+    deletion_protection          = false
+    skip_final_snapshot          = true
+    performance_insights_enabled = false
+  }
+
+  # ECS services: one task of 0.5 vCPU and 1 GB each, scaling to two.
+  service = {
+    cpu           = 512
+    memory        = 1024
+    desired_count = 1
+    min_capacity  = 1
+    max_capacity  = 2
+  }
+  alb_deletion_protection = false
+
+  log_retention_days    = 14
+  alarm_email_addresses = ["platform-team+dev@sarc-ng.example.com"]
+
+  # Versions deployed here; promotion copies them to staging, then prod.
+  sarcng_api_version = "1.5.0"
+  sarcng_web_version = "1.5.0"
+  schema_version     = "2024061201"
+}

@@ -1,0 +1,24 @@
+# The dev us-east-1 SARC-NG database, sized by env.hcl.
+
+include "root" {
+  path = find_in_parent_folders()
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/database.hcl"
+}
+
+dependency "network" {
+  config_path = "../network"
+
+  mock_outputs = {
+    database_subnet_ids        = ["subnet-0c00000000000000a", "subnet-0c00000000000000b"]
+    database_security_group_id = "sg-0d00000000000000d"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
+}
+
+inputs = {
+  subnet_ids         = dependency.network.outputs.database_subnet_ids
+  security_group_ids = [dependency.network.outputs.database_security_group_id]
+}

@@ -1,0 +1,9 @@
+# The prod us-east-1 network: VPC, subnet tiers, NAT, flow logs, security groups.
+
+include "root" {
+  path = find_in_parent_folders()
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/network.hcl"
+}

@@ -1,0 +1,36 @@
+# The prod us-east-1 SARC-NG schema: migrations to env.hcl's schema_version, run from the VPC.
+
+include "root" {
+  path = find_in_parent_folders()
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/services/sarcng-api/schema.hcl"
+}
+
+dependency "network" {
+  config_path = "../../../network"
+
+  mock_outputs = {
+    private_subnet_ids       = ["subnet-0b00000000000000a", "subnet-0b00000000000000b"]
+    lambda_security_group_id = "sg-0c00000000000000c"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
+}
+
+dependency "database" {
+  config_path = "../../../database"
+
+  mock_outputs = {
+    master_secret_arn = "arn:aws:secretsmanager:us-east-1:333333333333:secret:sarc-ng-prod-use1/database/master-AbCdEf"
+    kms_key_arn       = "arn:aws:kms:us-east-1:333333333333:key/00000000-0000-0000-0000-000000000000"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
+}
+
+inputs = {
+  database_secret_arn = dependency.database.outputs.master_secret_arn
+  kms_key_arns        = [dependency.database.outputs.kms_key_arn]
+  subnet_ids          = dependency.network.outputs.private_subnet_ids
+  security_group_ids  = [dependency.network.outputs.lambda_security_group_id]
+}

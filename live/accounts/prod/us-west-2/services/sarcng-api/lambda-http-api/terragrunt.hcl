@@ -1,0 +1,49 @@
+# The prod us-west-2 serverless SARC-NG API: a Lambda function behind an API Gateway
+# HTTP API, in the VPC to reach the database.
+
+include "root" {
+  path = find_in_parent_folders()
+}
+
+include "envcommon" {
+  path   = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/services/sarcng-api/lambda-http-api.hcl"
+  expose = true
+}
+
+# The schema replicates from the primary region's database, which migrations update first.
+dependencies {
+  paths = ["../../../../us-east-1/services/sarcng-api/schema"]
+}
+
+dependency "network" {
+  config_path = "../../../network"
+
+  mock_outputs = {
+    private_subnet_ids       = ["subnet-0b00000000000000a", "subnet-0b00000000000000b"]
+    lambda_security_group_id = "sg-0c00000000000000c"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
+}
+
+dependency "database" {
+  config_path = "../../../database"
+
+  mock_outputs = {
+    master_secret_arn = "arn:aws:secretsmanager:us-west-2:333333333333:secret:sarc-ng-prod-usw2/database/master-AbCdEf"
+    kms_key_arn       = "arn:aws:kms:us-west-2:333333333333:key/00000000-0000-0000-0000-000000000000"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
+}
+
+inputs = {
+  subnet_ids         = dependency.network.outputs.private_subnet_ids
+  security_group_ids = [dependency.network.outputs.lambda_security_group_id]
+  secret_arns        = [dependency.database.outputs.master_secret_arn]
+  kms_key_arns       = [dependency.database.outputs.kms_key_arn]
+
+  environment = {
+    APP_ENV             = include.envcommon.locals.env.environment
+    LOG_FORMAT          = "json"
+    DATABASE_SECRET_ARN = dependency.database.outputs.master_secret_arn
+  }
+}
