@@ -121,9 +121,8 @@ pub struct Plan {
     pub errored: bool,
 }
 
-/// What the plan does to one resource instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+/// What the plan does to one resource instance. Serializes as terraform's `actions` array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// `["create"]`
     Create,
@@ -144,7 +143,31 @@ pub enum Action {
     Forget,
 }
 
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.actions().serialize(s)
+    }
+}
+
 impl Action {
+    /// Terraform's `actions` array for this action.
+    pub fn actions(self) -> &'static [&'static str] {
+        match self {
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::Delete => &["delete"],
+            Action::Replace {
+                create_before_destroy: false,
+            } => &["delete", "create"],
+            Action::Replace {
+                create_before_destroy: true,
+            } => &["create", "delete"],
+            Action::NoOp => &["no-op"],
+            Action::Read => &["read"],
+            Action::Forget => &["forget"],
+        }
+    }
+
     /// Parses terraform's `actions` array.
     pub fn from_actions<S: AsRef<str>>(actions: &[S]) -> Option<Action> {
         let a: Vec<&str> = actions.iter().map(AsRef::as_ref).collect();
@@ -297,19 +320,77 @@ pub struct OutputChange {
     pub before_sensitive: Value,
     /// Whether (or where) the after value is sensitive.
     pub after_sensitive: Value,
+    /// Whether the configuration declares the output `sensitive = true` (older formats carry
+    /// no sensitivity markers on output changes, only this).
+    pub sensitive_in_config: bool,
 }
 
 impl OutputChange {
+    fn masked(&self, name_hint: &str) -> bool {
+        self.sensitive_in_config || looks_secret(name_hint)
+    }
+
     /// The before value for display (None when there was no output).
     pub fn shown_before(&self) -> Option<Shown> {
-        shown_whole(&self.before, &self.before_sensitive, &Value::Null)
+        self.shown_before_named("")
     }
 
     /// The after value for display (None when the output is removed).
     pub fn shown_after(&self) -> Option<Shown> {
-        shown_whole(&self.after, &self.after_sensitive, &self.after_unknown)
+        self.shown_after_named("")
+    }
+
+    /// Like [`OutputChange::shown_before`], also masking outputs whose name looks secret.
+    pub fn shown_before_named(&self, name: &str) -> Option<Shown> {
+        let shown = shown_whole(&self.before, &self.before_sensitive, &Value::Null)?;
+        Some(if self.masked(name) {
+            Shown::Sensitive
+        } else {
+            shown
+        })
+    }
+
+    /// Like [`OutputChange::shown_after`], also masking outputs whose name looks secret.
+    pub fn shown_after_named(&self, name: &str) -> Option<Shown> {
+        let shown = shown_whole(&self.after, &self.after_sensitive, &self.after_unknown)?;
+        Some(match shown {
+            Shown::Value(_) if self.masked(name) => Shown::Sensitive,
+            other => other,
+        })
     }
 }
+
+/// Attribute names whose values are secrets whatever the markers say: plans in format 0.1
+/// (terraform 0.12/0.13) carry no sensitivity markers at all.
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let secretish = [
+        "password",
+        "secret",
+        "private_key",
+        "token",
+        "passphrase",
+        "credential",
+    ]
+    .iter()
+    .any(|w| n.contains(w));
+    let reference = [
+        "_arn", "_id", "_name", "_enabled", "_ttl", "_type", "_length", "_version",
+    ]
+    .iter()
+    .any(|suffix| n.ends_with(suffix));
+    secretish && !reference
+}
+
+/// Attributes that providers mark sensitive without a secret-looking name.
+const SENSITIVE_ATTRIBUTES: &[(&str, &str)] = &[
+    ("random_password", "result"),
+    ("random_password", "bcrypt_hash"),
+    ("aws_ssm_parameter", "value"),
+    ("aws_secretsmanager_secret_version", "secret_binary"),
+    ("aws_iam_access_key", "ses_smtp_password_v4"),
+    ("tls_private_key", "private_key_pem"),
+];
 
 fn shown_whole(value: &Value, sensitive: &Value, unknown: &Value) -> Option<Shown> {
     if marker_any(sensitive) {
@@ -929,6 +1010,8 @@ struct RawModule {
     module_calls: BTreeMap<String, RawModuleCall>,
     #[serde(default)]
     variables: BTreeMap<String, RawConfigVariable>,
+    #[serde(default)]
+    outputs: BTreeMap<String, RawConfigVariable>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1019,10 +1102,22 @@ impl RawPlan {
             .into_iter()
             .map(RawResourceChange::into_change)
             .collect::<Result<_, _>>()?;
+        let sensitive_outputs: Vec<String> = configuration
+            .root_module
+            .as_ref()
+            .map(|m| {
+                m.outputs
+                    .iter()
+                    .filter(|(_, o)| o.sensitive)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         let output_changes = self
             .output_changes
             .into_iter()
             .map(|(name, o)| {
+                let sensitive_in_config = sensitive_outputs.contains(&name);
                 let action =
                     Action::from_actions(&o.actions).ok_or_else(|| PlanError::UnknownActions {
                         address: format!("output.{name}"),
@@ -1037,6 +1132,7 @@ impl RawPlan {
                         after_unknown: o.after_unknown,
                         before_sensitive: o.before_sensitive,
                         after_sensitive: o.after_sensitive,
+                        sensitive_in_config,
                     },
                 ))
             })
@@ -1218,8 +1314,18 @@ fn flatten<'a>(
     unknown: &'a Value,
     path: &mut Vec<PathSeg>,
     out: &mut BTreeMap<Vec<PathSeg>, Leaf<'a>>,
+    type_name: &str,
 ) {
     static NULL: Value = Value::Null;
+    static TRUE: Value = Value::Bool(true);
+    let named_secret = match path.last() {
+        Some(PathSeg::Key(k)) => {
+            looks_secret(k)
+                || (path.len() == 1 && SENSITIVE_ATTRIBUTES.contains(&(type_name, k.as_str())))
+        }
+        _ => false,
+    };
+    let sensitive = if named_secret { &TRUE } else { sensitive };
     let is_sensitive = sensitive == &Value::Bool(true);
     let is_unknown = unknown == &Value::Bool(true);
     if is_sensitive || is_unknown {
@@ -1248,7 +1354,7 @@ fn flatten<'a>(
                 let seg = PathSeg::Key(k.clone());
                 let (s, u) = (child(sensitive, &seg), child(unknown, &seg));
                 path.push(seg);
-                flatten(v, s, u, path, out);
+                flatten(v, s, u, path, out, type_name);
                 path.pop();
             }
             // Unknown attributes terraform left out of `after` (or set to null).
@@ -1258,7 +1364,7 @@ fn flatten<'a>(
                         let seg = PathSeg::Key(k.clone());
                         let s = child(sensitive, &seg);
                         path.push(seg);
-                        flatten(&NULL, s, u, path, out);
+                        flatten(&NULL, s, u, path, out, type_name);
                         path.pop();
                     }
                 }
@@ -1269,7 +1375,7 @@ fn flatten<'a>(
                 let seg = PathSeg::Index(i);
                 let (s, u) = (child(sensitive, &seg), child(unknown, &seg));
                 path.push(seg);
-                flatten(v, s, u, path, out);
+                flatten(v, s, u, path, out, type_name);
                 path.pop();
             }
             if let Value::Array(ua) = unknown {
@@ -1277,7 +1383,7 @@ fn flatten<'a>(
                     if marker_any(u) {
                         let seg = PathSeg::Index(i);
                         path.push(seg);
-                        flatten(&NULL, &NULL, u, path, out);
+                        flatten(&NULL, &NULL, u, path, out, type_name);
                         path.pop();
                     }
                 }
@@ -1290,7 +1396,7 @@ fn flatten<'a>(
                         let seg = PathSeg::Key(k.clone());
                         let s = child(sensitive, &seg);
                         path.push(seg);
-                        flatten(&NULL, s, u, path, out);
+                        flatten(&NULL, s, u, path, out, type_name);
                         path.pop();
                     }
                 }
@@ -1329,6 +1435,7 @@ impl ResourceChange {
                 &NULL,
                 &mut path,
                 &mut before,
+                &self.type_name,
             );
         }
         if show_after {
@@ -1338,6 +1445,7 @@ impl ResourceChange {
                 &c.after_unknown,
                 &mut path,
                 &mut after,
+                &self.type_name,
             );
         }
         let only_changed = matches!(

@@ -1,0 +1,395 @@
+//! One pass over a plan: findings with severities and exemptions, plus the cost estimate;
+//! rendered as text, Markdown or JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::config::{Level, PolicyConfig, RuleId};
+use crate::cost::{self, CostReport, PriceBook};
+use crate::index::PlanIndex;
+use crate::plan::{Action, Plan, Summary};
+use crate::policy::{self, RuleContext};
+
+/// What an evaluation needs besides the plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The unit's environment (e.g. `dev`, `prod`).
+    pub env: &'a str,
+    /// Region for resources whose provider configuration does not name one.
+    pub region: Option<&'a str>,
+    /// The `[policy]` table.
+    pub policy: &'a PolicyConfig,
+}
+
+/// How a finding counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks the apply (unless exempted).
+    Error,
+    /// Informs the reviewer.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One rule violation on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's stable id.
+    pub rule: RuleId,
+    /// Its severity in this environment.
+    pub severity: Severity,
+    /// The resource address.
+    pub address: String,
+    /// What is wrong and how to fix it. Never holds a sensitive value.
+    pub message: String,
+    /// When an exemption in `slipway.toml` covers the finding: its reason. An exempted
+    /// finding never blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempted: Option<String>,
+}
+
+impl Finding {
+    /// Whether this finding blocks the apply.
+    pub fn is_blocking(&self) -> bool {
+        self.severity == Severity::Error && self.exempted.is_none()
+    }
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The environment evaluated for.
+    pub env: String,
+    /// Counts as in terraform's plan line.
+    pub summary: Summary,
+    /// Findings, blocking ones first, then by address.
+    pub findings: Vec<Finding>,
+    /// The monthly cost estimate.
+    pub cost: CostReport,
+}
+
+/// Runs every rule and the cost estimate over a plan, with the embedded price book.
+pub fn evaluate(plan: &Plan, ctx: &Context<'_>) -> Report {
+    evaluate_with(plan, ctx, PriceBook::embedded())
+}
+
+/// Like [`evaluate`], with a given price book.
+pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report {
+    let index = PlanIndex::new(plan);
+    let rule_ctx = RuleContext {
+        env: ctx.env,
+        production: ctx.policy.is_production(ctx.env),
+        policy: ctx.policy,
+    };
+    let mut findings: Vec<Finding> = policy::check(&index, &rule_ctx)
+        .into_iter()
+        .filter_map(|v| {
+            let severity = match ctx.policy.level(v.rule, ctx.env) {
+                Level::Error => Severity::Error,
+                Level::Warning => Severity::Warning,
+                Level::Off => return None,
+            };
+            let exempted = ctx
+                .policy
+                .exemption_for(v.rule, &v.address, ctx.env)
+                .map(|x| x.reason.to_string());
+            Some(Finding {
+                rule: v.rule,
+                severity,
+                address: v.address,
+                message: v.message,
+                exempted,
+            })
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        (!a.is_blocking(), a.severity, &a.address, a.rule).cmp(&(
+            !b.is_blocking(),
+            b.severity,
+            &b.address,
+            b.rule,
+        ))
+    });
+    findings.dedup();
+    let cost = cost::estimate_indexed(&index, ctx.region, ctx.policy, book);
+    Report {
+        env: ctx.env.to_string(),
+        summary: plan.summary(),
+        findings,
+        cost,
+    }
+}
+
+impl Report {
+    /// The findings that block the apply.
+    pub fn blocking(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.is_blocking()).collect()
+    }
+
+    /// Whether any finding blocks the apply.
+    pub fn is_blocking(&self) -> bool {
+        self.findings.iter().any(Finding::is_blocking)
+    }
+
+    /// The report as JSON (`findings`, `cost`, `summary`, `env`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn headline(&self) -> String {
+        let blocking = self.blocking().len();
+        let warnings = self
+            .findings
+            .iter()
+            .filter(|f| !f.is_blocking() && f.exempted.is_none())
+            .count();
+        let exempted = self
+            .findings
+            .iter()
+            .filter(|f| f.exempted.is_some())
+            .count();
+        let mut parts = Vec::new();
+        parts.push(match blocking {
+            0 => "no blocking finding".to_string(),
+            1 => "1 blocking finding".to_string(),
+            n => format!("{n} blocking findings"),
+        });
+        if warnings > 0 {
+            parts.push(format!(
+                "{warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
+        if exempted > 0 {
+            parts.push(format!("{exempted} exempted"));
+        }
+        parts.join(", ")
+    }
+
+    /// Plain text for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "Slipway check ({}): {}", self.env, self.headline());
+        let _ = writeln!(s, "{}", self.summary);
+        if !self.findings.is_empty() {
+            let _ = writeln!(s);
+            for f in &self.findings {
+                let label = match (&f.exempted, f.severity) {
+                    (Some(_), _) => "exempted",
+                    (None, Severity::Error) => "error",
+                    (None, Severity::Warning) => "warning",
+                };
+                let _ = writeln!(s, "{label:<8} {:<24} {}", f.rule.as_str(), f.address);
+                let _ = writeln!(s, "         {}", f.message);
+                if let Some(reason) = &f.exempted {
+                    let _ = writeln!(s, "         exempted: {reason}");
+                }
+            }
+        }
+        let c = &self.cost;
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Monthly cost: {} -> {} ({})",
+            usd(c.monthly_before),
+            usd(c.monthly_after),
+            signed_usd(c.monthly_delta)
+        );
+        for l in c.lines.iter().filter(|l| l.is_change()) {
+            let _ = writeln!(
+                s,
+                "  {:<10} {:>10} -> {:>10} {:>11}  {}  [{}]",
+                action_word(l.action),
+                l.monthly_before.map(usd).unwrap_or_else(|| "-".into()),
+                l.monthly_after.map(usd).unwrap_or_else(|| "-".into()),
+                signed_usd(l.monthly_delta),
+                l.address,
+                l.detail
+            );
+        }
+        for u in &c.usage_based {
+            let _ = writeln!(s, "  usage-based  {}  ({})", u.address, u.note);
+        }
+        for u in &c.unpriced {
+            let _ = writeln!(s, "  not priced   {}  ({})", u.address, u.reason);
+        }
+        s
+    }
+
+    /// Markdown for a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let icon = if self.is_blocking() { "❌" } else { "✅" };
+        let _ = writeln!(
+            s,
+            "### {icon} Slipway check: `{}`: {}\n",
+            md_code_text(&self.env),
+            self.headline()
+        );
+        let _ = writeln!(s, "{}\n", self.summary);
+        if !self.findings.is_empty() {
+            let _ = writeln!(s, "| | Rule | Resource | Finding |");
+            let _ = writeln!(s, "| --- | --- | --- | --- |");
+            for f in &self.findings {
+                let label = match (&f.exempted, f.severity) {
+                    (Some(_), _) => "☑️ exempted",
+                    (None, Severity::Error) => "❌ error",
+                    (None, Severity::Warning) => "⚠️ warning",
+                };
+                let mut message = md_cell(&f.message);
+                if let Some(reason) = &f.exempted {
+                    let _ = write!(message, " <br>*Exempted:* {}", md_cell(reason));
+                }
+                let _ = writeln!(
+                    s,
+                    "| {label} | `{}` | {} | {message} |",
+                    f.rule.as_str(),
+                    md_code(&f.address)
+                );
+            }
+            let _ = writeln!(s);
+        }
+        let c = &self.cost;
+        let _ = writeln!(
+            s,
+            "**Monthly cost:** {} → {} (**{}**)\n",
+            usd(c.monthly_before),
+            usd(c.monthly_after),
+            signed_usd(c.monthly_delta)
+        );
+        let changed: Vec<_> = c.lines.iter().filter(|l| l.is_change()).collect();
+        if !changed.is_empty() {
+            let _ = writeln!(
+                s,
+                "| Resource | Action | Before | After | Change | Priced as |"
+            );
+            let _ = writeln!(s, "| --- | --- | ---: | ---: | ---: | --- |");
+            for l in changed {
+                let mut detail = md_cell(&l.detail);
+                if let Some(note) = &l.note {
+                    let _ = write!(detail, " ({})", md_cell(note));
+                }
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {detail} |",
+                    md_code(&l.address),
+                    action_word(l.action),
+                    l.monthly_before.map(usd).unwrap_or_else(|| "–".into()),
+                    l.monthly_after.map(usd).unwrap_or_else(|| "–".into()),
+                    signed_usd(l.monthly_delta),
+                );
+            }
+            let _ = writeln!(s);
+        }
+        if !c.usage_based.is_empty() {
+            let _ = writeln!(
+                s,
+                "<details><summary>Usage-based, no figure ({})</summary>\n",
+                c.usage_based.len()
+            );
+            for u in &c.usage_based {
+                let _ = writeln!(
+                    s,
+                    "- {} ({}): {}",
+                    md_code(&u.address),
+                    action_word(u.action),
+                    md_cell(&u.note)
+                );
+            }
+            let _ = writeln!(s, "\n</details>\n");
+        }
+        if !c.unpriced.is_empty() {
+            let _ = writeln!(
+                s,
+                "<details><summary>Not priced, not in the totals ({})</summary>\n",
+                c.unpriced.len()
+            );
+            for u in &c.unpriced {
+                let _ = writeln!(
+                    s,
+                    "- {} ({}): {}",
+                    md_code(&u.address),
+                    action_word(u.action),
+                    md_cell(&u.reason)
+                );
+            }
+            let _ = writeln!(s, "\n</details>\n");
+        }
+        s
+    }
+}
+
+fn action_word(a: Action) -> &'static str {
+    match a {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "destroy",
+        Action::Replace { .. } => "replace",
+        Action::NoOp => "no change",
+        Action::Read => "read",
+        Action::Forget => "forget",
+    }
+}
+
+/// `$1,234.56`
+pub fn usd(x: f64) -> String {
+    let cents = (x.abs() * 100.0).round() as u64;
+    let (whole, frac) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if x < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${grouped}.{frac:02}")
+}
+
+/// `+$12.00`, `-$3.50`, `$0.00`
+pub fn signed_usd(x: f64) -> String {
+    if (x * 100.0).round() == 0.0 {
+        "$0.00".to_string()
+    } else if x > 0.0 {
+        format!("+{}", usd(x))
+    } else {
+        usd(x)
+    }
+}
+
+/// Inline code that survives backticks and pipes in the text.
+fn md_code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|"))
+}
+
+fn md_code_text(s: &str) -> String {
+    s.replace('`', "'")
+}
+
+/// Text for a table cell: no line breaks, pipes escaped, HTML neutralised.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
