@@ -96,7 +96,7 @@ type Res = Result<Value, String>;
 
 /// Registers Terragrunt's functions.
 pub fn register(ctx: &mut Context<'_>) {
-    let table: &[(&str, fn(FuncArgs) -> Res)] = &[
+    let table: &[(&str, hcl::eval::Func)] = &[
         ("find_in_parent_folders", find_in_parent_folders),
         ("read_terragrunt_config", read_terragrunt_config),
         ("get_terragrunt_dir", get_terragrunt_dir),

@@ -10,7 +10,7 @@ type Res = Result<Value, String>;
 
 /// Registers every supported Terraform function in `ctx`.
 pub fn register(ctx: &mut Context<'_>) {
-    let table: &[(&str, fn(FuncArgs) -> Res)] = &[
+    let table: &[(&str, hcl::eval::Func)] = &[
         ("abs", abs),
         ("basename", basename),
         ("ceil", ceil),

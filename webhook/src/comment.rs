@@ -1,0 +1,325 @@
+//! The pull-request comment: a pure function from a review to Markdown.
+//!
+//! The comment carries a hidden marker with the state Slipway needs later, so the sticky comment
+//! can be found and edited in place. It never exceeds GitHub's comment limit: per-unit details are
+//! cut to a budget, with a note saying so.
+
+use std::fmt::Write as _;
+
+use rules::plan::{Action, Plan};
+use serde::Serialize;
+
+/// GitHub rejects comment bodies longer than this many characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+/// What Slipway allows itself, leaving room for the marker and the notes.
+const BUDGET: usize = 60_000;
+/// Marker prefix of Slipway's comments.
+pub const MARKER: &str = "<!-- slipway:";
+
+/// Everything the comment shows.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// Commit planned (the pull request's head).
+    pub head: String,
+    /// Commit the change starts from.
+    pub base: String,
+    pub units: Vec<UnitReview>,
+    /// Evaluation problems that concern the change.
+    pub errors: Vec<String>,
+}
+
+/// One unit's part of the review.
+#[derive(Debug, Clone)]
+pub struct UnitReview {
+    pub path: String,
+    pub env: Option<String>,
+    /// Why the unit is part of the change.
+    pub reasons: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// What happened to a unit.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Planned(Box<Plan>),
+    Failed(String),
+    /// The unit was deleted; destroying its resources needs its last state.
+    Removed,
+    Skipped(String),
+}
+
+#[derive(Serialize)]
+struct Marker<'a> {
+    version: u32,
+    head: &'a str,
+    units: Vec<&'a str>,
+}
+
+/// Renders the comment.
+pub fn render(review: &Review) -> String {
+    let mut out = String::new();
+    let marker = Marker {
+        version: 1,
+        head: &review.head,
+        units: review.units.iter().map(|u| u.path.as_str()).collect(),
+    };
+    let _ = writeln!(
+        out,
+        "{MARKER} {} -->",
+        serde_json::to_string(&marker)
+            .unwrap_or_default()
+            .replace("--", "- -")
+    );
+    let short = |s: &str| s.chars().take(7).collect::<String>();
+    let _ = writeln!(
+        out,
+        "## Slipway plan for `{}` (from `{}`)\n",
+        short(&review.head),
+        short(&review.base)
+    );
+    if review.units.is_empty() && review.errors.is_empty() {
+        out.push_str("No Terragrunt unit is affected by this change.\n");
+        return out;
+    }
+
+    out.push_str("| Unit | Env | Result |\n|---|---|---|\n");
+    for u in &review.units {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            u.path,
+            u.env.as_deref().unwrap_or("—"),
+            result_cell(&u.outcome)
+        );
+    }
+    out.push('\n');
+
+    for e in &review.errors {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", e.replace('\n', "\n> "));
+    }
+
+    let per_unit = (BUDGET.saturating_sub(out.len()) / review.units.len().max(1)).max(1_000);
+    for u in &review.units {
+        let section = unit_section(u);
+        if section.len() > per_unit {
+            out.push_str(&cut(&section, per_unit));
+        } else {
+            out.push_str(&section);
+        }
+    }
+    if out.len() > BUDGET {
+        out = cut(&out, BUDGET);
+    }
+    out
+}
+
+fn result_cell(o: &Outcome) -> String {
+    match o {
+        Outcome::Planned(p) => {
+            let s = p.summary();
+            if s.is_empty() {
+                "No changes".into()
+            } else {
+                format!("+{} ~{} -{}", s.add, s.change, s.destroy)
+            }
+        }
+        Outcome::Failed(_) => "**failed**".into(),
+        Outcome::Removed => "**removed**: resources to destroy".into(),
+        Outcome::Skipped(why) => format!("skipped: {why}"),
+    }
+}
+
+fn unit_section(u: &UnitReview) -> String {
+    let mut s = String::new();
+    let headline = match &u.outcome {
+        Outcome::Planned(p) => p.summary().to_string(),
+        Outcome::Failed(_) => "Plan failed".into(),
+        Outcome::Removed => "Unit removed".into(),
+        Outcome::Skipped(why) => format!("Skipped: {why}"),
+    };
+    let open = matches!(u.outcome, Outcome::Failed(_))
+        || matches!(&u.outcome, Outcome::Planned(p) if !p.summary().is_empty());
+    let _ = writeln!(
+        s,
+        "<details{}><summary><code>{}</code> ({}): {}</summary>\n",
+        if open { " open" } else { "" },
+        u.path,
+        u.env.as_deref().unwrap_or("no environment"),
+        headline
+    );
+    if !u.reasons.is_empty() {
+        let _ = writeln!(s, "Why: {}\n", u.reasons.join("; "));
+    }
+    match &u.outcome {
+        Outcome::Planned(p) => {
+            let diff = plan_diff(p);
+            if !diff.is_empty() {
+                let _ = writeln!(s, "```diff\n{diff}```\n");
+            }
+        }
+        Outcome::Failed(e) => {
+            let _ = writeln!(s, "```\n{}\n```\n", e.trim_end().replace("```", "'''"));
+        }
+        Outcome::Removed => {
+            s.push_str("The unit's `terragrunt.hcl` was deleted. Its resources are destroyed when this change is applied.\n\n");
+        }
+        Outcome::Skipped(_) => {}
+    }
+    s.push_str("</details>\n\n");
+    s
+}
+
+/// The attribute-level diff of a plan, in `diff` syntax so GitHub colours it.
+pub fn plan_diff(plan: &Plan) -> String {
+    let mut s = String::new();
+    for rc in &plan.resource_changes {
+        let (sign, what) = match rc.action {
+            Action::Create => ("+", "will be created"),
+            Action::Update => ("!", "will be updated in-place"),
+            Action::Delete => ("-", "will be destroyed"),
+            Action::Replace { .. } => ("-/+", "must be replaced"),
+            Action::Read => ("<=", "will be read during apply"),
+            Action::Forget => ("-", "will be removed from state (not destroyed)"),
+            Action::NoOp => continue,
+        };
+        let moved = rc
+            .previous_address
+            .as_deref()
+            .map(|p| format!(" (moved from {p})"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "{sign} {} {what}{moved}", rc.address);
+        for a in rc.attribute_changes() {
+            let line_sign = match (&a.before, &a.after) {
+                (None, Some(_)) => "+",
+                (Some(_), None) => "-",
+                _ => "!",
+            };
+            let value = match (&a.before, &a.after) {
+                (None, Some(v)) => v.to_string(),
+                (Some(v), None) => v.to_string(),
+                (Some(b), Some(v)) => format!("{b} -> {v}"),
+                (None, None) => continue,
+            };
+            let forces = if a.forces_replacement {
+                " # forces replacement"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "{line_sign}     {} = {value}{forces}", a.path);
+        }
+    }
+    s
+}
+
+/// Cuts Markdown to at most `max` bytes on a line boundary, closing an open code fence and
+/// details block, and says how much was left out.
+fn cut(text: &str, max: usize) -> String {
+    let note_room = 200;
+    let mut end = max.saturating_sub(note_room).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = text[..end].rfind('\n').map_or(end, |i| i + 1);
+    let kept = &text[..end];
+    let dropped = text[end..].lines().count();
+    let mut out = kept.to_string();
+    if kept.matches("```").count() % 2 == 1 {
+        out.push_str("```\n");
+    }
+    let _ = writeln!(
+        out,
+        "\n… {dropped} more lines not shown (GitHub limits a comment to {GITHUB_COMMENT_LIMIT} characters).\n"
+    );
+    if kept.matches("<details").count() > kept.matches("</details>").count() {
+        out.push_str("</details>\n\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(json: &str) -> Box<Plan> {
+        Box::new(Plan::parse(json.as_bytes()).expect("test plan parses"))
+    }
+
+    const UPDATE: &str = r#"{"format_version":"0.2","terraform_version":"1.0.3",
+      "resource_changes":[{"address":"null_resource.task[0]","mode":"managed","type":"null_resource",
+      "name":"task","index":0,"provider_name":"registry.terraform.io/hashicorp/null",
+      "change":{"actions":["delete","create"],
+        "before":{"id":"1","triggers":{"image_tag":"v1.4.0"}},
+        "after":{"triggers":{"image_tag":"v1.5.0"}},
+        "after_unknown":{"id":true,"triggers":{}},
+        "before_sensitive":false,"after_sensitive":false,
+        "replace_paths":[["triggers"]]}}]}"#;
+
+    #[test]
+    fn replaced_resource_shows_the_attribute_that_forces_it() {
+        let review = Review {
+            head: "abcdef0123".into(),
+            base: "0123456789".into(),
+            errors: vec![],
+            units: vec![UnitReview {
+                path: "live/dev/app".into(),
+                env: Some("dev".into()),
+                reasons: vec!["live/dev/app/terragrunt.hcl changed".into()],
+                outcome: Outcome::Planned(plan(UPDATE)),
+            }],
+        };
+        let text = render(&review);
+        assert!(text.starts_with(MARKER), "{text}");
+        assert!(
+            text.contains("-/+ null_resource.task[0] must be replaced"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"triggers.image_tag = "v1.4.0" -> "v1.5.0""#),
+            "{text}"
+        );
+        assert!(
+            text.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_huge_plan_stays_under_the_comment_limit() {
+        let mut changes = Vec::new();
+        for i in 0..5000 {
+            changes.push(format!(
+                r#"{{"address":"null_resource.n[{i}]","mode":"managed","type":"null_resource","name":"n","index":{i},
+                "provider_name":"registry.terraform.io/hashicorp/null","change":{{"actions":["create"],"before":null,
+                "after":{{"triggers":{{"value":"{}"}}}},"after_unknown":{{"id":true}}}}}}"#,
+                "x".repeat(40)
+            ));
+        }
+        let json = format!(
+            r#"{{"format_version":"0.2","resource_changes":[{}]}}"#,
+            changes.join(",")
+        );
+        let review = Review {
+            head: "h".into(),
+            base: "b".into(),
+            errors: vec![],
+            units: vec![UnitReview {
+                path: "live/dev/big".into(),
+                env: None,
+                reasons: vec![],
+                outcome: Outcome::Planned(plan(&json)),
+            }],
+        };
+        let text = render(&review);
+        assert!(text.len() <= GITHUB_COMMENT_LIMIT, "{}", text.len());
+        assert!(text.contains("more lines not shown"));
+        assert_eq!(
+            text.matches("```").count() % 2,
+            0,
+            "code fences stay balanced"
+        );
+        assert_eq!(
+            text.matches("<details").count(),
+            text.matches("</details>").count()
+        );
+    }
+}

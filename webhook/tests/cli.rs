@@ -1,0 +1,83 @@
+//! The `slipway` binary as a user runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn slipway(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(args)
+        .output()
+        .expect("slipway runs")
+}
+
+fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/infra-repo")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn help_lists_the_six_subcommands() {
+    let out = slipway(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "worker", "plan", "affected", "graph", "check"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(cmd)),
+            "`{cmd}` missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_subcommand_not_built_yet_says_so_and_exits_2() {
+    let out = slipway(&["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+}
+
+#[test]
+fn graph_json_lists_every_unit_with_env_and_dependencies() {
+    let out = slipway(&["graph", "--repo", &example(), "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let units = doc["units"].as_array().expect("units array");
+    assert_eq!(units.len(), 6);
+    let app = units
+        .iter()
+        .find(|u| u["path"] == "live/accounts/prod/us-east-1/app")
+        .expect("prod app");
+    assert_eq!(app["env"], "prod");
+    assert_eq!(
+        app["dependencies"],
+        serde_json::json!(["live/accounts/prod/us-east-1/database"])
+    );
+}
+
+#[test]
+fn graph_of_a_missing_directory_is_a_clear_error() {
+    let out = slipway(&["graph", "--repo", "/nonexistent/infra"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/infra is not a directory"));
+}
+
+#[test]
+fn graph_formats_dot_and_mermaid_draw_the_dependency_edges() {
+    let dot = slipway(&["graph", "--repo", &example(), "--format", "dot"]);
+    let dot = String::from_utf8_lossy(&dot.stdout);
+    assert!(
+        dot.contains(
+            r#""live/accounts/dev/us-east-1/app" -> "live/accounts/dev/us-east-1/database";"#
+        ),
+        "{dot}"
+    );
+    let mermaid = slipway(&["graph", "--repo", &example(), "--format", "mermaid"]);
+    let mermaid = String::from_utf8_lossy(&mermaid.stdout);
+    assert!(mermaid.starts_with("graph LR"), "{mermaid}");
+    assert_eq!(mermaid.matches(" --> ").count(), 3, "{mermaid}");
+}
