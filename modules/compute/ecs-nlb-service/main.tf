@@ -59,15 +59,17 @@ resource "aws_security_group" "tasks" {
 
 # A network load balancer passes client addresses through, so the tasks see the clients'
 # networks, not the load balancer's.
+# Counted rather than keyed by CIDR: the blocks are often another resource's output (the VPC's
+# range), unknown until it exists.
 resource "aws_vpc_security_group_ingress_rule" "tasks" {
-  for_each = toset(var.allowed_cidr_blocks)
+  count = length(var.allowed_cidr_blocks)
 
   security_group_id = aws_security_group.tasks.id
-  description       = "Container port from ${each.value}"
+  description       = "Container port from an allowed network"
   ip_protocol       = "tcp"
   from_port         = var.container_port
   to_port           = var.container_port
-  cidr_ipv4         = each.value
+  cidr_ipv4         = var.allowed_cidr_blocks[count.index]
 }
 
 resource "aws_vpc_security_group_egress_rule" "tasks" {

@@ -36,19 +36,23 @@ resource "aws_acm_certificate" "this" {
   tags = var.tags
 }
 
+# Keyed by domain name, which is known at plan time (the record names are not). A name and its
+# wildcard share one validation record, and a domain's record is the same in every region of an
+# account, hence allow_overwrite.
 resource "aws_route53_record" "validation" {
   for_each = {
-    for option in aws_acm_certificate.this.domain_validation_options : option.resource_record_name => option...
+    for option in aws_acm_certificate.this.domain_validation_options : option.domain_name => {
+      name   = option.resource_record_name
+      type   = option.resource_record_type
+      record = option.resource_record_value
+    }
   }
 
-  zone_id = local.zone_id
-  name    = each.key
-  type    = each.value[0].resource_record_type
-  records = [each.value[0].resource_record_value]
-  ttl     = 300
-
-  # A domain's validation record is the same in every region of an account, so the certificate
-  # of a second region finds the record already there.
+  zone_id         = local.zone_id
+  name            = each.value.name
+  type            = each.value.type
+  records         = [each.value.record]
+  ttl             = 300
   allow_overwrite = true
 }
 
