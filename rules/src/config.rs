@@ -264,7 +264,7 @@ pub struct UsageEstimate {
 macro_rules! rule_ids {
     ($( $(#[$doc:meta])* $variant:ident = $id:literal, prod: $prod:ident, other: $other:ident; )*) => {
         /// A rule's stable id, as written in `slipway.toml` and in findings.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         pub enum RuleId {
             $( $(#[$doc])* #[serde(rename = $id)] $variant, )*
         }
@@ -330,6 +330,16 @@ impl std::str::FromStr for RuleId {
             .iter()
             .copied()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown rule id `{s}`"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown rule id `{s}`; the rules are: {}", known.join(", "))
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{after, is_changing, quote, unknown, RuleContext, Violation};
+use super::{after, is_changing, unknown, RuleContext, Violation};
 use crate::config::RuleId;
 use crate::index::{PlanIndex, Side};
 use crate::plan::{Action, Mode, ResourceChange};
@@ -471,7 +471,7 @@ fn stateful_destroy(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Vi
     {
         return;
     }
-    let env = quote(ctx.env);
+    let env: String = ctx.env.chars().filter(|c| !c.is_control()).collect();
     let message = match (rc.action, &rc.deposed) {
         (_, Some(key)) => format!(
             "destroys a deposed {} object ({key}) left by an earlier replacement, in {env}",
