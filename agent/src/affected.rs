@@ -73,126 +73,76 @@ pub struct Affected {
     pub reasons: Vec<Reason>,
 }
 
-/// An index from files to the units that read them, built once per inventory.
-pub struct ReadIndex<'a> {
-    inv: &'a Inventory,
-    exact: HashMap<&'a str, Vec<(&'a str, ReadKind, &'a str)>>,
-    probes: HashMap<&'a str, Vec<&'a str>>,
-    modules: HashMap<&'a str, Vec<&'a str>>,
-}
-
-impl<'a> ReadIndex<'a> {
-    pub fn new(inv: &'a Inventory) -> Self {
-        let mut idx = ReadIndex {
-            inv,
-            exact: HashMap::new(),
-            probes: HashMap::new(),
-            modules: HashMap::new(),
-        };
-        for (path, unit) in &inv.units {
-            for (file, (kind, via)) in unit.reads() {
-                idx.exact.entry(file.as_str()).or_default().push((
-                    path.as_str(),
-                    *kind,
-                    via.as_str(),
-                ));
-            }
-            for p in &unit.deps.probes {
-                idx.probes
-                    .entry(p.as_str())
-                    .or_default()
-                    .push(path.as_str());
-            }
-            for m in &unit.module_dirs {
-                idx.modules
-                    .entry(m.as_str())
-                    .or_default()
-                    .push(path.as_str());
-            }
-        }
-        idx
-    }
-
-    /// The units a changed file affects, with the reason for each.
-    pub fn units_for(&self, change: &FileChange) -> Vec<(&'a str, Reason)> {
-        let file = change.path.as_str();
-        let mut out = Vec::new();
-        // Own directory: the deepest unit directory holding the file.
-        let mut dir = parent(file);
+/// Why each unit of `inv` is affected by `changes` (units not affected are absent). One pass
+/// over the units, each checked against the set of changed files: no index to build, so the
+/// cost does not grow with the number of changes.
+pub fn reasons_by_unit(
+    inv: &Inventory,
+    changes: &[FileChange],
+) -> BTreeMap<String, BTreeSet<Reason>> {
+    let changed: HashMap<&str, &FileChange> =
+        changes.iter().map(|c| (c.path.as_str(), c)).collect();
+    // Directory -> changed files at or below it.
+    let mut below: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut out: BTreeMap<String, BTreeSet<Reason>> = BTreeMap::new();
+    for c in changes {
+        let mut d = parent(&c.path);
+        let mut owner_found = false;
         loop {
-            if self.inv.units.contains_key(dir) {
-                let (k, u) = self
-                    .inv
-                    .units
-                    .get_key_value(dir)
-                    .map(|(k, u)| (k.as_str(), u))
-                    .expect("checked above");
-                let _ = u;
-                out.push((
-                    k,
-                    Reason::OwnFile {
-                        file: file.to_string(),
-                    },
-                ));
+            below.entry(d).or_default().push(c.path.as_str());
+            // Own directory: the deepest unit directory holding the file.
+            if !owner_found && inv.units.contains_key(d) {
+                owner_found = true;
+                out.entry(d.to_string())
+                    .or_default()
+                    .insert(Reason::OwnFile {
+                        file: c.path.clone(),
+                    });
+            }
+            if d.is_empty() {
                 break;
             }
-            if dir.is_empty() {
-                break;
-            }
-            dir = parent(dir);
+            d = parent(d);
         }
-        if let Some(readers) = self.exact.get(file) {
-            for (unit, kind, via) in readers {
-                let reason = match kind {
-                    ReadKind::Include => Reason::Include {
-                        file: file.to_string(),
-                    },
+    }
+    for (path, unit) in &inv.units {
+        let mut found = Vec::new();
+        for (file, (kind, via)) in unit.reads() {
+            if changed.contains_key(file.as_str()) {
+                let file = file.clone();
+                found.push(match kind {
+                    ReadKind::Include => Reason::Include { file },
                     ReadKind::ReadConfig => Reason::ReadConfig {
-                        file: file.to_string(),
-                        via: via.to_string(),
+                        file,
+                        via: via.clone(),
                     },
-                    ReadKind::Probe => Reason::Probe {
-                        file: file.to_string(),
-                    },
-                    _ => Reason::File {
-                        file: file.to_string(),
-                    },
-                };
-                out.push((unit, reason));
+                    ReadKind::Probe => Reason::Probe { file },
+                    _ => Reason::File { file },
+                });
             }
         }
-        if change.kind != ChangeKind::Modified {
-            if let Some(units) = self.probes.get(file) {
-                for unit in units {
-                    out.push((
-                        unit,
-                        Reason::Probe {
-                            file: file.to_string(),
-                        },
-                    ));
+        for p in &unit.deps.probes {
+            if let Some(c) = changed.get(p.as_str()) {
+                if c.kind != ChangeKind::Modified {
+                    found.push(Reason::Probe { file: p.clone() });
                 }
             }
         }
-        let mut dir = parent(file);
-        loop {
-            if let Some(units) = self.modules.get(dir) {
-                for unit in units {
-                    out.push((
-                        unit,
-                        Reason::Module {
-                            file: file.to_string(),
-                            module: dir.to_string(),
-                        },
-                    ));
+        for m in &unit.module_dirs {
+            if let Some(files) = below.get(m.as_str()) {
+                for f in files {
+                    found.push(Reason::Module {
+                        file: f.to_string(),
+                        module: m.clone(),
+                    });
                 }
             }
-            if dir.is_empty() {
-                break;
-            }
-            dir = parent(dir);
         }
-        out
+        if !found.is_empty() {
+            out.entry(path.clone()).or_default().extend(found);
+        }
     }
+    out
 }
 
 /// The units affected by `changes`: `head` is the inventory after the change, `base` before it
@@ -203,13 +153,9 @@ pub fn affected(
     changes: &[FileChange],
     include_dependents: bool,
 ) -> Vec<Affected> {
-    let idx = ReadIndex::new(head);
-    let mut reasons: BTreeMap<String, BTreeSet<Reason>> = BTreeMap::new();
+    let mut reasons = reasons_by_unit(head, changes);
     let mut removed: BTreeMap<String, Affected> = BTreeMap::new();
     for change in changes {
-        for (unit, reason) in idx.units_for(change) {
-            reasons.entry(unit.to_string()).or_default().insert(reason);
-        }
         let name = change.path.rsplit('/').next().unwrap_or_default();
         if change.kind == ChangeKind::Deleted && name == UNIT_FILE {
             let dir = parent(&change.path).to_string();
@@ -234,6 +180,7 @@ pub fn affected(
             }
         }
     }
+    reasons.retain(|_, r| !r.is_empty());
     let mut out: Vec<Affected> = reasons
         .iter()
         .map(|(path, rs)| Affected {

@@ -20,6 +20,10 @@ pub enum ChangeKind {
 pub struct FileChange {
     pub path: String,
     pub kind: ChangeKind,
+    /// The file's blob after the change (`None` when deleted).
+    pub blob: Option<Oid>,
+    /// The entry is a symbolic link (before or after).
+    pub link: bool,
 }
 
 /// Opens the git repository at `dir` (or the one containing it).
@@ -61,28 +65,40 @@ pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> anyhow::Result<Ve
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default()
         };
+        let link = delta.old_file().mode() == git2::FileMode::Link
+            || delta.new_file().mode() == git2::FileMode::Link;
         match delta.status() {
             Delta::Added | Delta::Copied => out.push(FileChange {
                 path: path(delta.new_file()),
                 kind: ChangeKind::Added,
+                blob: Some(delta.new_file().id()),
+                link,
             }),
             Delta::Deleted => out.push(FileChange {
                 path: path(delta.old_file()),
                 kind: ChangeKind::Deleted,
+                blob: None,
+                link,
             }),
             Delta::Renamed => {
                 out.push(FileChange {
                     path: path(delta.old_file()),
                     kind: ChangeKind::Deleted,
+                    blob: None,
+                    link,
                 });
                 out.push(FileChange {
                     path: path(delta.new_file()),
                     kind: ChangeKind::Added,
+                    blob: Some(delta.new_file().id()),
+                    link,
                 });
             }
             _ => out.push(FileChange {
                 path: path(delta.new_file()),
                 kind: ChangeKind::Modified,
+                blob: Some(delta.new_file().id()),
+                link,
             }),
         }
     }

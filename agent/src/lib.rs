@@ -9,5 +9,6 @@ pub mod git;
 pub mod graph;
 pub mod repo;
 pub mod snapshot;
+pub mod synth;
 pub mod terragrunt;
 pub mod units;

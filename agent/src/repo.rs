@@ -2,7 +2,7 @@
 //! at any revision.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use git2::{Oid, Repository};
@@ -20,7 +20,13 @@ pub struct Repo {
     dir: PathBuf,
     git: Option<Repository>,
     cache: Arc<EvalCache>,
+    /// Views of recent commits, most recent first: a new commit's view is derived from one of
+    /// them by re-evaluating only what its changes touch.
+    views: Mutex<Vec<Arc<GraphView>>>,
 }
+
+/// How many commit views a `Repo` keeps.
+const KEPT_VIEWS: usize = 4;
 
 /// Every unit of one revision, in dependency order.
 pub struct GraphView {
@@ -40,7 +46,7 @@ pub struct ChangeSet {
     pub units: Vec<Affected>,
     /// Units touched by the change that could not be evaluated.
     pub errors: Vec<EvalError>,
-    pub head_view: GraphView,
+    pub head_view: Arc<GraphView>,
 }
 
 impl Repo {
@@ -48,13 +54,16 @@ impl Repo {
         if !dir.is_dir() {
             anyhow::bail!("{} is not a directory", dir.display());
         }
+        // Terragrunt's path functions return absolute paths: the root must be absolute.
+        let dir = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
         // The repository must be rooted at `dir`: unit paths are relative to it.
-        let git = Repository::open(dir).ok();
-        let dir = dir.to_path_buf();
+        let git = Repository::open(&dir).ok();
         Ok(Repo {
             dir,
             git,
             cache: Arc::new(EvalCache::default()),
+            views: Mutex::new(Vec::new()),
         })
     }
 
@@ -108,8 +117,72 @@ impl Repo {
     }
 
     /// `slipway graph`: all units of a revision (or of the files on disk).
-    pub fn graph(&self, rev: Option<&str>) -> anyhow::Result<GraphView> {
-        self.view(self.snapshot(rev)?)
+    pub fn graph(&self, rev: Option<&str>) -> anyhow::Result<Arc<GraphView>> {
+        match rev {
+            Some(rev) => self.view_at(self.resolve(rev)?),
+            None => Ok(Arc::new(self.view(self.snapshot(None)?)?)),
+        }
+    }
+
+    /// The view of a commit: kept, derived from a kept view of another commit, or built.
+    pub fn view_at(&self, commit: Oid) -> anyhow::Result<Arc<GraphView>> {
+        let repo = self.git()?;
+        let kept: Vec<Arc<GraphView>> = self.lock_views().clone();
+        if let Some(v) = kept.iter().find(|v| v.snapshot.commit() == Some(commit)) {
+            return Ok(v.clone());
+        }
+        let derived = match kept.first() {
+            Some(prev) => self.derive(repo, prev, commit)?,
+            None => None,
+        };
+        let view = Arc::new(match derived {
+            Some(v) => v,
+            None => self.view(Arc::new(Snapshot::from_commit(repo, commit)?))?,
+        });
+        let mut views = self.lock_views();
+        views.insert(0, view.clone());
+        views.truncate(KEPT_VIEWS);
+        Ok(view)
+    }
+
+    fn lock_views(&self) -> std::sync::MutexGuard<'_, Vec<Arc<GraphView>>> {
+        self.views.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `commit`'s view from `prev`'s, when the change between them allows it.
+    fn derive(
+        &self,
+        repo: &Repository,
+        prev: &GraphView,
+        commit: Oid,
+    ) -> anyhow::Result<Option<GraphView>> {
+        let Some(from) = prev.snapshot.commit() else {
+            return Ok(None);
+        };
+        let changes = git::changed_files(repo, from, commit)?;
+        if changes
+            .iter()
+            .any(|c| c.link || c.path == config::FILE_NAME)
+        {
+            return Ok(None);
+        }
+        let snap = Arc::new(prev.snapshot.with_changes(commit, &changes));
+        let Some(inventory) = units::update(
+            &prev.inventory,
+            snap.clone(),
+            &prev.config,
+            self.cache.clone(),
+            &changes,
+        ) else {
+            return Ok(None);
+        };
+        let graph = Graph::build(&inventory);
+        Ok(Some(GraphView {
+            config: prev.config.clone(),
+            snapshot: snap,
+            inventory,
+            graph,
+        }))
     }
 
     /// The units affected between `base` and `head`, from their merge base.
@@ -124,21 +197,18 @@ impl Repo {
         let head_oid = git::resolve(repo, head)?;
         let start = git::merge_base(repo, base_oid, head_oid);
         let changed_files = git::changed_files(repo, start, head_oid)?;
-        let head_view = self.view(Arc::new(Snapshot::from_commit(repo, head_oid)?))?;
+        let head_view = self.view_at(head_oid)?;
         let removes_units = changed_files
             .iter()
             .any(|c| c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE));
         let base_inv = if removes_units {
-            Some(
-                self.view(Arc::new(Snapshot::from_commit(repo, start)?))?
-                    .inventory,
-            )
+            Some(self.view_at(start)?)
         } else {
             None
         };
         let units = affected::affected(
             &head_view.inventory,
-            base_inv.as_ref(),
+            base_inv.as_ref().map(|v| &v.inventory),
             &changed_files,
             include_dependents,
         );

@@ -126,6 +126,32 @@ impl Snapshot {
         Ok(snap)
     }
 
+    /// The snapshot of `commit`, derived from this one (taken at its parent, or any earlier
+    /// commit) by applying the files that changed in between. Unchanged subtrees are never read.
+    pub fn with_changes(&self, commit: Oid, changes: &[crate::git::FileChange]) -> Snapshot {
+        let mut next = Snapshot {
+            root: self.root.clone(),
+            backing: self.backing.clone(),
+            files: self.files.clone(),
+            dirs: HashSet::new(),
+            escaping_links: self.escaping_links.clone(),
+            commit: Some(commit),
+        };
+        for c in changes {
+            next.escaping_links.remove(&c.path);
+            match c.blob {
+                Some(oid) => {
+                    next.files.insert(c.path.clone(), oid);
+                }
+                None => {
+                    next.files.remove(&c.path);
+                }
+            }
+        }
+        next.index_dirs();
+        next
+    }
+
     fn add_link(&mut self, path: String, target: &str) {
         let dir = parent(&path);
         let resolved = if target.starts_with('/') {

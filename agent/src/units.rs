@@ -1,7 +1,7 @@
 //! Unit discovery: every Terragrunt unit of a snapshot, evaluated, with its environment,
 //! account, region, dependencies, and every file it reads.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use hcl::Value;
 use serde::Serialize;
 
 use crate::config::{path_has_prefix, RepoConfig};
+use crate::git::FileChange;
 use crate::snapshot::{join, parent, Snapshot};
 use crate::terragrunt::modules::{self, Source};
 use crate::terragrunt::{Deps, EvalCache, EvalError, Evaluator, ReadKind, UnitEval};
@@ -58,20 +59,26 @@ impl Unit {
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub units: BTreeMap<String, Unit>,
+    /// Every evaluation error, one per failed unit, in path order.
     pub errors: Vec<EvalError>,
+    /// Failed units by directory.
+    failed: BTreeMap<String, EvalError>,
+    /// Directories whose `terragrunt.hcl` is included by others (parents, not units).
+    parents: BTreeSet<String>,
+}
+
+impl Inventory {
+    /// Directories whose `terragrunt.hcl` failed to evaluate.
+    pub fn failed_units(&self) -> impl Iterator<Item = &str> {
+        self.failed.keys().map(String::as_str)
+    }
 }
 
 /// Discovers and evaluates every unit under the configured live directory.
 pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>) -> Inventory {
-    let live = config.live_dir.clone().unwrap_or_default();
-    let live = live.trim_matches('/');
     let mut candidates: Vec<String> = snap
         .paths()
-        .filter(|p| {
-            (*p == UNIT_FILE || p.ends_with("/terragrunt.hcl"))
-                && path_has_prefix(p, live)
-                && !p.split('/').any(|c| c.starts_with('.'))
-        })
+        .filter(|p| is_candidate(p, config))
         .map(|p| parent(p).to_string())
         .collect();
     candidates.sort();
@@ -86,21 +93,138 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
         }
     }
 
-    let mut inv = Inventory::default();
+    let mut inv = Inventory {
+        parents,
+        ..Inventory::default()
+    };
     let ev = Evaluator::new(snap.clone(), cache);
     let mut module_memo: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
     for (dir, result) in candidates.iter().zip(results) {
-        if parents.contains(dir) {
+        if inv.parents.contains(dir) {
             continue;
         }
         match result.and_then(|e| build_unit(&ev, &snap, config, dir, e, &mut module_memo)) {
             Ok(unit) => {
                 inv.units.insert(dir.clone(), unit);
             }
-            Err(e) => inv.errors.push(e),
+            Err(e) => {
+                inv.failed.insert(dir.clone(), e);
+            }
         }
     }
+    inv.errors = inv.failed.values().cloned().collect();
     inv
+}
+
+fn is_candidate(path: &str, config: &RepoConfig) -> bool {
+    let live = config
+        .live_dir
+        .as_deref()
+        .unwrap_or_default()
+        .trim_matches('/');
+    (path == UNIT_FILE || path.ends_with("/terragrunt.hcl"))
+        && path_has_prefix(path, live)
+        && !path.split('/').any(|c| c.starts_with('.'))
+}
+
+/// The inventory of `snap`, derived from `prev` (the inventory of an earlier snapshot) and the
+/// files that changed in between: only units that read, probe, or own a changed file, new
+/// units and failed units are evaluated again. Returns `None` when the change alters which
+/// configurations are parents, where a full `discover` is needed.
+pub fn update(
+    prev: &Inventory,
+    snap: Arc<Snapshot>,
+    config: &RepoConfig,
+    cache: Arc<EvalCache>,
+    changes: &[FileChange],
+) -> Option<Inventory> {
+    let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    let mut changed_dirs: HashSet<&str> = HashSet::new();
+    for c in changes {
+        let mut d = parent(&c.path);
+        loop {
+            if !changed_dirs.insert(d) || d.is_empty() {
+                break;
+            }
+            d = parent(d);
+        }
+    }
+    let mut dirty: BTreeSet<String> = prev.failed.keys().cloned().collect();
+    for (path, unit) in &prev.units {
+        let touched = changed_dirs.contains(path.as_str())
+            || unit.deps.reads.keys().any(|r| changed.contains(r.as_str()))
+            || unit
+                .deps
+                .probes
+                .iter()
+                .any(|p| changed.contains(p.as_str()))
+            || unit
+                .module_dirs
+                .iter()
+                .any(|m| changed_dirs.contains(m.as_str()));
+        if touched {
+            dirty.insert(path.clone());
+        }
+    }
+    for c in changes {
+        if is_candidate(&c.path, config) {
+            let dir = parent(&c.path);
+            if prev.parents.contains(dir) {
+                // A parent configuration changed: its includers are dirty through their
+                // reads; whether it stays a parent is rechecked below.
+                continue;
+            }
+            dirty.insert(dir.to_string());
+        }
+    }
+    let dirty: Vec<String> = dirty
+        .into_iter()
+        .filter(|d| snap.is_file(&join(d, UNIT_FILE)))
+        .collect();
+    let results = evaluate_all(&snap, &cache, &dirty);
+
+    let mut inv = Inventory {
+        units: prev.units.clone(),
+        errors: Vec::new(),
+        failed: BTreeMap::new(),
+        parents: prev.parents.clone(),
+    };
+    // Units whose file is gone.
+    inv.units
+        .retain(|dir, _| snap.is_file(&join(dir, UNIT_FILE)));
+    let ev = Evaluator::new(snap.clone(), cache);
+    let mut module_memo = HashMap::new();
+    for (dir, result) in dirty.iter().zip(results) {
+        inv.units.remove(dir);
+        if let Ok(e) = &result {
+            if e.includes
+                .iter()
+                .any(|i| !inv.parents.contains(parent(&i.path)))
+            {
+                return None;
+            }
+        }
+        match result.and_then(|e| build_unit(&ev, &snap, config, dir, e, &mut module_memo)) {
+            Ok(unit) => {
+                inv.units.insert(dir.clone(), unit);
+            }
+            Err(e) => {
+                inv.failed.insert(dir.clone(), e);
+            }
+        }
+    }
+    // Every parent must still exist and still be included by someone.
+    let still: BTreeSet<String> = inv
+        .units
+        .values()
+        .filter_map(|u| u.eval.as_ref())
+        .flat_map(|e| e.includes.iter().map(|i| parent(&i.path).to_string()))
+        .collect();
+    if still != inv.parents {
+        return None;
+    }
+    inv.errors = inv.failed.values().cloned().collect();
+    Some(inv)
 }
 
 fn evaluate_all(
