@@ -1,11 +1,27 @@
 //! Lookups across a plan's resources: by type, and "which resources point at this one"
 //! through configuration references (`aws_rds_cluster.this.id`) or equal attribute values.
+//!
+//! Values are parsed on demand. Resources of the few types that other resources are checked
+//! against (task definitions, cluster instances, bucket companions, flow logs) are parsed once
+//! and kept; every other resource is parsed while it is evaluated and then dropped, which
+//! keeps a large plan's memory close to its raw size.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::plan::{Mode, Plan, ResourceChange};
+use crate::plan::{Mode, Plan, ResourceChange, ResourceView};
+
+/// Types whose parsed values are kept for cross-resource checks.
+const LINKED_TYPES: &[&str] = &[
+    "aws_ecs_task_definition",
+    "aws_flow_log",
+    "aws_rds_cluster_instance",
+    "aws_s3_account_public_access_block",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_server_side_encryption_configuration",
+];
 
 /// Which side of a change a lookup is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +32,10 @@ pub(crate) enum Side {
 
 impl Side {
     /// The object on this side, null when the object does not exist on this side.
-    pub(crate) fn value(self, rc: &ResourceChange) -> &Value {
+    pub(crate) fn value<'v>(self, v: &'v ResourceView<'_>) -> &'v Value {
         match self {
-            Side::Before => &rc.change.before,
-            Side::After => &rc.change.after,
+            Side::Before => &v.change.before,
+            Side::After => &v.change.after,
         }
     }
 
@@ -39,37 +55,54 @@ impl Side {
 /// Indexes over one plan, built once per evaluation.
 pub(crate) struct PlanIndex<'p> {
     pub(crate) plan: &'p Plan,
-    by_type: HashMap<&'p str, Vec<&'p ResourceChange>>,
-    by_config: HashMap<(String, &'p str, &'p str), Vec<&'p ResourceChange>>,
+    by_type: HashMap<&'p str, Vec<usize>>,
+    by_config: HashMap<(String, &'p str, &'p str), Vec<usize>>,
+    kept: HashMap<usize, ResourceView<'p>>,
 }
 
 impl<'p> PlanIndex<'p> {
     pub(crate) fn new(plan: &'p Plan) -> PlanIndex<'p> {
-        let mut by_type: HashMap<&str, Vec<&ResourceChange>> = HashMap::new();
-        let mut by_config: HashMap<(String, &str, &str), Vec<&ResourceChange>> = HashMap::new();
-        for rc in &plan.resource_changes {
+        let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_config: HashMap<(String, &str, &str), Vec<usize>> = HashMap::new();
+        let mut kept = HashMap::new();
+        for (i, rc) in plan.resource_changes.iter().enumerate() {
             if rc.mode != Mode::Managed || rc.deposed.is_some() {
                 continue;
             }
-            by_type.entry(rc.type_name.as_str()).or_default().push(rc);
+            by_type.entry(rc.type_name.as_str()).or_default().push(i);
             by_config
                 .entry((rc.module_path(), rc.type_name.as_str(), rc.name.as_str()))
                 .or_default()
-                .push(rc);
+                .push(i);
+            if LINKED_TYPES.contains(&rc.type_name.as_str()) {
+                kept.insert(i, rc.view());
+            }
         }
         PlanIndex {
             plan,
             by_type,
             by_config,
+            kept,
         }
     }
 
-    /// Managed, current (not deposed) resource changes of one type.
-    pub(crate) fn of_type(&self, type_name: &str) -> &[&'p ResourceChange] {
+    /// The parsed resource change at a position of `plan.resource_changes`.
+    pub(crate) fn view(&self, i: usize) -> Option<Cow<'_, ResourceView<'p>>> {
+        if let Some(v) = self.kept.get(&i) {
+            return Some(Cow::Borrowed(v));
+        }
+        self.plan
+            .resource_changes
+            .get(i)
+            .map(|rc| Cow::Owned(rc.view()))
+    }
+
+    /// Managed, current (not deposed) resource changes of one type, parsed.
+    pub(crate) fn of_type(&self, type_name: &str) -> Vec<Cow<'_, ResourceView<'p>>> {
         self.by_type
             .get(type_name)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .map(|ix| ix.iter().filter_map(|i| self.view(*i)).collect())
+            .unwrap_or_default()
     }
 
     /// Resources that `rc`'s argument `attr` refers to in configuration, restricted to
@@ -80,7 +113,14 @@ impl<'p> PlanIndex<'p> {
         rc: &ResourceChange,
         attr: &str,
         target_type: &str,
-    ) -> Vec<&'p ResourceChange> {
+    ) -> Vec<Cow<'_, ResourceView<'p>>> {
+        self.referenced_ix(rc, attr, target_type)
+            .into_iter()
+            .filter_map(|i| self.view(i))
+            .collect()
+    }
+
+    fn referenced_ix(&self, rc: &ResourceChange, attr: &str, target_type: &str) -> Vec<usize> {
         let Some(config) = self.plan.configuration.resource_for(rc) else {
             return Vec::new();
         };
@@ -88,7 +128,7 @@ impl<'p> PlanIndex<'p> {
             return Vec::new();
         };
         let module = rc.module_path();
-        let mut out: Vec<&ResourceChange> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
         for r in refs {
             let mut parts = r.split('.');
             let (Some(t), Some(n)) = (parts.next(), parts.next()) else {
@@ -98,46 +138,45 @@ impl<'p> PlanIndex<'p> {
                 continue;
             }
             let name = n.split('[').next().unwrap_or(n);
-            if let Some(found) = self.by_config.get(&(module.clone(), t, name)) {
-                for f in found {
-                    if !out.iter().any(|o| std::ptr::eq(*o, *f)) {
-                        out.push(f);
+            if let Some(ix) = self.by_config.get(&(module.clone(), t, name)) {
+                for i in ix {
+                    if !found.contains(i) {
+                        found.push(*i);
                     }
                 }
             }
         }
-        if out.len() > 1 && rc.index.is_some() {
-            let same: Vec<&ResourceChange> = out
+        if found.len() > 1 && rc.index.is_some() {
+            let same: Vec<usize> = found
                 .iter()
                 .copied()
-                .filter(|o| o.index == rc.index)
+                .filter(|i| self.plan.resource_changes.get(*i).map(|o| &o.index) == Some(&rc.index))
                 .collect();
             if !same.is_empty() {
-                return same;
+                found = same;
             }
         }
-        out
+        found
     }
 
     /// Resources of `from_type` whose `attr` points at `target`: by configuration reference,
     /// or by being equal to one of `target`'s `target_attrs` values on the given side.
     pub(crate) fn pointing_at(
         &self,
-        target: &ResourceChange,
+        target: &ResourceView<'_>,
         from_type: &str,
         attr: &str,
         target_attrs: &[&str],
         side: Side,
-    ) -> Vec<&'p ResourceChange> {
+    ) -> Vec<Cow<'_, ResourceView<'p>>> {
         let target_values: Vec<&Value> = target_attrs
             .iter()
             .filter_map(|a| side.value(target).get(*a))
             .filter(|v| v.is_string())
             .collect();
         self.of_type(from_type)
-            .iter()
-            .copied()
-            .filter(|from| side.exists(from))
+            .into_iter()
+            .filter(|from| side.exists(from.rc))
             .filter(|from| {
                 let by_value = side
                     .value(from)
@@ -145,9 +184,10 @@ impl<'p> PlanIndex<'p> {
                     .is_some_and(|v| v.is_string() && target_values.contains(&v));
                 by_value
                     || self
-                        .referenced(from, attr, &target.type_name)
+                        .referenced_ix(from.rc, attr, &target.type_name)
                         .iter()
-                        .any(|t| std::ptr::eq(*t, target))
+                        .filter_map(|i| self.plan.resource_changes.get(*i))
+                        .any(|t| std::ptr::eq(t, target.rc))
             })
             .collect()
     }

@@ -4,14 +4,20 @@
 //! OpenTofu) output keeps parsing. `planned_values` and `prior_state` repeat what
 //! `resource_changes` already says and are skipped without being kept in memory.
 //!
-//! Sensitive values stay inside [`Change`]'s raw `before`/`after`; everything meant for display
-//! goes through [`Shown`], which masks them.
+//! The values of a change (`before`, `after` and their markers) are kept as raw JSON text
+//! ([`RawJson`]) and parsed when a rule or a renderer needs them ([`ResourceChange::view`]):
+//! a parsed `serde_json::Value` takes five to ten times the memory of its text, and a
+//! 10,000-resource plan must stay within three times its file size.
+//!
+//! Sensitive values stay inside [`Change`]'s raw `before`/`after` (whose `Debug` prints only
+//! their size); everything meant for display goes through [`Shown`], which masks them.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::path::{AttrPath, PathSeg};
@@ -288,21 +294,123 @@ pub struct ResourceChange {
     pub importing: Option<Importing>,
 }
 
-/// Values before and after a change. Raw: may hold sensitive values; display through [`Shown`].
+/// A JSON value kept as its raw text, parsed on demand. `Debug` shows only its size, so a
+/// sensitive value never reaches a log through it.
+#[derive(Clone, Default)]
+pub struct RawJson(Option<Box<RawValue>>);
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl RawJson {
+    /// The parsed value (`Value::Null` when absent).
+    pub fn parse(&self) -> Value {
+        match &self.0 {
+            Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            None => Value::Null,
+        }
+    }
+
+    /// The raw JSON text (`null` when absent).
+    pub fn text(&self) -> &str {
+        self.0.as_deref().map_or("null", RawValue::get)
+    }
+
+    /// Whether the value is absent or JSON `null`.
+    pub fn is_null(&self) -> bool {
+        self.text() == "null"
+    }
+
+    /// Keeps a value as raw JSON.
+    pub fn from_value(value: &Value) -> RawJson {
+        RawJson(serde_json::value::to_raw_value(value).ok())
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawJson(<{} bytes>)", self.text().len())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(RawJson(Some(Box::<RawValue>::deserialize(d)?)))
+    }
+}
+
+/// Values before and after a change, as raw JSON. They may hold sensitive values: display
+/// them through [`ResourceChange::attribute_changes`] or [`Shown`], which mask them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Change {
+    /// The object before (null when creating).
+    pub before: RawJson,
+    /// The known part of the object after (null when deleting).
+    pub after: RawJson,
+    /// `true` where the after value is known only after apply (same shape as `after`).
+    pub after_unknown: RawJson,
+    /// `true` where the before value is sensitive (absent before format 0.2: nothing marked).
+    pub before_sensitive: RawJson,
+    /// `true` where the after value is sensitive.
+    pub after_sensitive: RawJson,
+    /// Attribute paths whose change forces replacement.
+    pub replace_paths: Vec<AttrPath>,
+}
+
+impl Change {
+    /// Parses the five values.
+    pub fn parse(&self) -> ParsedChange {
+        ParsedChange {
+            before: self.before.parse(),
+            after: self.after.parse(),
+            after_unknown: self.after_unknown.parse(),
+            before_sensitive: self.before_sensitive.parse(),
+            after_sensitive: self.after_sensitive.parse(),
+        }
+    }
+}
+
+/// A [`Change`] with its values parsed. `Debug` does not print the values.
+#[derive(Clone, PartialEq, Default)]
+pub struct ParsedChange {
     /// The object before (null when creating).
     pub before: Value,
     /// The known part of the object after (null when deleting).
     pub after: Value,
-    /// `true` where the after value is known only after apply (same shape as `after`).
+    /// `true` where the after value is known only after apply.
     pub after_unknown: Value,
-    /// `true` where the before value is sensitive (absent before format 0.2: nothing marked).
+    /// `true` where the before value is sensitive.
     pub before_sensitive: Value,
     /// `true` where the after value is sensitive.
     pub after_sensitive: Value,
-    /// Attribute paths whose change forces replacement.
-    pub replace_paths: Vec<AttrPath>,
+}
+
+impl fmt::Debug for ParsedChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ParsedChange { .. }")
+    }
+}
+
+/// A resource change with its values parsed: what rules and renderers read. Derefs to the
+/// [`ResourceChange`] for address, type, action and so on.
+#[derive(Debug, Clone)]
+pub struct ResourceView<'a> {
+    /// The resource change.
+    pub rc: &'a ResourceChange,
+    /// Its parsed values.
+    pub change: ParsedChange,
+}
+
+impl std::ops::Deref for ResourceView<'_> {
+    type Target = ResourceChange;
+    fn deref(&self) -> &ResourceChange {
+        self.rc
+    }
 }
 
 /// One planned output change.
@@ -688,14 +796,19 @@ impl Plan {
     /// argument (AWS provider 6+), else its provider configuration's constant `region` or a
     /// root variable it refers to.
     pub fn region_of(&self, rc: &ResourceChange) -> Option<String> {
-        for v in [&rc.change.after, &rc.change.before] {
-            if let Some(r) = v.get("region").and_then(Value::as_str) {
-                if !marker_at(&rc.change.after_sensitive, &[PathSeg::Key("region".into())]) {
+        self.region_of_view(&rc.view())
+    }
+
+    /// [`Plan::region_of`] for an already parsed resource change.
+    pub fn region_of_view(&self, v: &ResourceView<'_>) -> Option<String> {
+        for side in [&v.change.after, &v.change.before] {
+            if let Some(r) = side.get("region").and_then(Value::as_str) {
+                if !marker_at(&v.change.after_sensitive, &[PathSeg::Key("region".into())]) {
                     return Some(r.to_string());
                 }
             }
         }
-        let p = self.configuration.provider_for(rc)?;
+        let p = self.configuration.provider_for(v.rc)?;
         if let Some(r) = &p.region {
             return Some(r.clone());
         }
@@ -952,15 +1065,15 @@ fn default_mode() -> Mode {
 struct RawChange {
     actions: Vec<String>,
     #[serde(default)]
-    before: Value,
+    before: RawJson,
     #[serde(default)]
-    after: Value,
+    after: RawJson,
     #[serde(default)]
-    after_unknown: Value,
+    after_unknown: RawJson,
     #[serde(default)]
-    before_sensitive: Value,
+    before_sensitive: RawJson,
     #[serde(default)]
-    after_sensitive: Value,
+    after_sensitive: RawJson,
     #[serde(default)]
     replace_paths: Vec<Vec<Value>>,
     #[serde(default)]
@@ -1418,8 +1531,28 @@ fn flatten<'a>(
 }
 
 impl ResourceChange {
+    /// Parses the values of the change.
+    pub fn view(&self) -> ResourceView<'_> {
+        ResourceView {
+            rc: self,
+            change: self.change.parse(),
+        }
+    }
+
     /// The attribute-level diff: changed leaves for updates and replacements, every set leaf
     /// for creates and deletes. Values are [`Shown`]: sensitive ones are masked.
+    pub fn attribute_changes(&self) -> Vec<AttributeChange> {
+        self.view().attribute_changes()
+    }
+
+    /// The module path without instance keys, "" in the root module.
+    pub fn module_path(&self) -> String {
+        strip_instance_keys(self.module_address.as_deref().unwrap_or(""))
+    }
+}
+
+impl ResourceView<'_> {
+    /// See [`ResourceChange::attribute_changes`].
     pub fn attribute_changes(&self) -> Vec<AttributeChange> {
         static NULL: Value = Value::Null;
         let c = &self.change;
@@ -1462,7 +1595,9 @@ impl ResourceChange {
             if only_changed && !leaf_changed(b, a) {
                 continue;
             }
-            let forces_replacement = c
+            let forces_replacement = self
+                .rc
+                .change
                 .replace_paths
                 .iter()
                 .any(|r| p.starts_with(&r.0) || r.0.starts_with(p));

@@ -92,7 +92,24 @@ pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report
         production: ctx.policy.is_production(ctx.env),
         policy: ctx.policy,
     };
-    let mut findings: Vec<Finding> = policy::check(&index, &rule_ctx)
+    // One pass: each resource is parsed once, for the rules and the cost together.
+    let mut violations = Vec::new();
+    let mut cost = cost::CostBuilder::new(&index, ctx.region, ctx.policy, book);
+    for (i, rc) in plan.resource_changes.iter().enumerate() {
+        let for_rules = policy::needs_values(rc);
+        let view = if for_rules || cost::needs_values(rc) {
+            index.view(i)
+        } else {
+            None
+        };
+        if let (true, Some(view)) = (for_rules, view.as_deref()) {
+            policy::check_resource(&index, view, &rule_ctx, &mut violations);
+        }
+        cost.add(rc, view.as_deref());
+    }
+    policy::check_links(&index, &rule_ctx, &mut violations);
+    let cost = cost.finish();
+    let mut findings: Vec<Finding> = violations
         .into_iter()
         .filter_map(|v| {
             let severity = match ctx.policy.level(v.rule, ctx.env) {
@@ -122,7 +139,6 @@ pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report
         ))
     });
     findings.dedup();
-    let cost = cost::estimate_indexed(&index, ctx.region, ctx.policy, book);
     Report {
         env: ctx.env.to_string(),
         summary: plan.summary(),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::config::PolicyConfig;
 use crate::index::{PlanIndex, Side};
-use crate::plan::{Action, Mode, Plan, ResourceChange};
+use crate::plan::{Action, Mode, Plan, ResourceChange, ResourceView};
 
 pub use book::{PriceBook, PriceBookError, Query};
 
@@ -143,39 +143,95 @@ pub(crate) fn estimate_indexed(
     policy: &PolicyConfig,
     book: &PriceBook,
 ) -> CostReport {
-    let mut report = CostReport {
-        currency: "USD",
-        ..CostReport::default()
-    };
-    for rc in &index.plan.resource_changes {
-        if rc.mode != Mode::Managed || matches!(rc.action, Action::Read) {
-            continue;
-        }
-        let region = index.plan.region_of(rc);
-        let region = region.as_deref().or(default_region);
-        let pricer = resources::Pricer {
-            index,
-            book,
-            region,
-            usage: policy.usage_for(&rc.address),
-        };
-        let before = Side::Before
-            .exists(rc)
-            .then(|| pricer.estimate(rc, Side::Before));
-        // A forgotten resource still exists and costs the same; it only leaves terraform.
-        let after = if rc.action == Action::Forget {
-            before.clone()
+    let mut builder = CostBuilder::new(index, default_region, policy, book);
+    for (i, rc) in index.plan.resource_changes.iter().enumerate() {
+        let view = if needs_values(rc) {
+            index.view(i)
         } else {
-            Side::After
-                .exists(rc)
-                .then(|| pricer.estimate(rc, Side::After))
+            None
         };
-        classify(&mut report, rc, before, after);
+        builder.add(rc, view.as_deref());
     }
-    report.monthly_before = cents(report.monthly_before);
-    report.monthly_after = cents(report.monthly_after);
-    report.monthly_delta = cents(report.monthly_after - report.monthly_before);
-    report
+    builder.finish()
+}
+
+/// Whether pricing a resource needs its parsed values.
+pub(crate) fn needs_values(rc: &ResourceChange) -> bool {
+    rc.mode == Mode::Managed
+        && !matches!(rc.action, Action::Read)
+        && resources::Pricer::by_type(rc).is_none()
+}
+
+/// Accumulates a cost report resource by resource (so each resource is parsed once for
+/// rules and cost together).
+pub(crate) struct CostBuilder<'i, 'p> {
+    index: &'i PlanIndex<'p>,
+    default_region: Option<&'i str>,
+    policy: &'i PolicyConfig,
+    book: &'i PriceBook,
+    report: CostReport,
+}
+
+impl<'i, 'p> CostBuilder<'i, 'p> {
+    pub(crate) fn new(
+        index: &'i PlanIndex<'p>,
+        default_region: Option<&'i str>,
+        policy: &'i PolicyConfig,
+        book: &'i PriceBook,
+    ) -> Self {
+        CostBuilder {
+            index,
+            default_region,
+            policy,
+            book,
+            report: CostReport {
+                currency: "USD",
+                ..CostReport::default()
+            },
+        }
+    }
+
+    /// Prices one resource; `view` is its parsed values when [`needs_values`] says so.
+    pub(crate) fn add(&mut self, rc: &ResourceChange, view: Option<&ResourceView<'_>>) {
+        if rc.mode != Mode::Managed || matches!(rc.action, Action::Read) {
+            return;
+        }
+        let sides = (Side::Before.exists(rc), Side::After.exists(rc));
+        let (before, after) = match (resources::Pricer::by_type(rc), view) {
+            // Decided by the type alone: the values are not even parsed.
+            (Some(e), _) => (
+                sides.0.then(|| e.clone()),
+                (sides.1 || rc.action == Action::Forget).then_some(e),
+            ),
+            (None, Some(view)) => {
+                let region = self.index.plan.region_of_view(view);
+                let pricer = resources::Pricer {
+                    index: self.index,
+                    book: self.book,
+                    region: region.as_deref().or(self.default_region),
+                    usage: self.policy.usage_for(&rc.address),
+                };
+                let before = sides.0.then(|| pricer.estimate(view, Side::Before));
+                // A forgotten resource still exists and costs the same; it only leaves terraform.
+                let after = if rc.action == Action::Forget {
+                    before.clone()
+                } else {
+                    sides.1.then(|| pricer.estimate(view, Side::After))
+                };
+                (before, after)
+            }
+            (None, None) => return,
+        };
+        classify(&mut self.report, rc, before, after);
+    }
+
+    pub(crate) fn finish(mut self) -> CostReport {
+        let r = &mut self.report;
+        r.monthly_before = cents(r.monthly_before);
+        r.monthly_after = cents(r.monthly_after);
+        r.monthly_delta = cents(r.monthly_after - r.monthly_before);
+        self.report
+    }
 }
 
 fn classify(

@@ -6,7 +6,9 @@ use super::book::{PriceBook, Query};
 use super::{Estimate, HOURS_PER_MONTH};
 use crate::config::UsageEstimate;
 use crate::index::{PlanIndex, Side};
-use crate::plan::ResourceChange;
+use std::borrow::Cow;
+
+use crate::plan::{ResourceChange, ResourceView};
 
 pub(crate) const PRICED_TYPES: &[&str] = &[
     "aws_cloudwatch_log_group",
@@ -106,7 +108,7 @@ struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
-    fn of(rc: &'a ResourceChange, side: Side) -> Obj<'a> {
+    fn of(rc: &'a ResourceView<'_>, side: Side) -> Obj<'a> {
         static NULL: Value = Value::Null;
         match side {
             Side::Before => Obj {
@@ -200,18 +202,25 @@ fn as_number(v: &Value) -> Option<f64> {
     }
 }
 
+/// A unit price: `$0.045`, `$0.50`, `$0.0000166667`, `$73.00`.
 fn money(x: f64) -> String {
-    if x >= 0.01 || x == 0.0 {
+    if x >= 1.0 || x == 0.0 {
+        return format!("${x:.2}");
+    }
+    let s = format!("{x:.10}");
+    let s = s.trim_end_matches('0');
+    let decimals = s.split('.').nth(1).map_or(0, str::len);
+    if decimals < 2 {
         format!("${x:.2}")
     } else {
-        // Per-request prices: keep the significant digits.
-        let s = format!("{x:.10}");
-        format!("${}", s.trim_end_matches('0'))
+        format!("${s}")
     }
 }
 
-impl<'p> Pricer<'_, 'p> {
-    pub(crate) fn estimate(&self, rc: &ResourceChange, side: Side) -> Estimate {
+impl<'a, 'p> Pricer<'a, 'p> {
+    /// The estimate of a resource decided by its provider and type alone (no charge, not
+    /// priced), without looking at its values.
+    pub(crate) fn by_type(rc: &ResourceChange) -> Option<Estimate> {
         let provider = rc
             .provider_name
             .rsplit('/')
@@ -221,18 +230,34 @@ impl<'p> Pricer<'_, 'p> {
         if !is_aws {
             let local = rc.type_name.split('_').next().unwrap_or_default();
             if LOCAL_PROVIDERS.contains(&provider) || LOCAL_PROVIDERS.contains(&local) {
-                return Estimate::Free;
+                return Some(Estimate::Free);
             }
-            return Estimate::Unpriced(format!(
+            return Some(Estimate::Unpriced(format!(
                 "resources of provider `{}` are not priced",
                 if provider.is_empty() { local } else { provider }
-            ));
+            )));
         }
         if NO_CHARGE.contains(&rc.type_name.as_str())
             || rc.type_name.starts_with("aws_iam_")
             || rc.type_name.starts_with("aws_s3_bucket_")
         {
-            return Estimate::Free;
+            return Some(Estimate::Free);
+        }
+        if !PRICED_TYPES.contains(&rc.type_name.as_str())
+            && !matches!(rc.type_name.as_str(), "aws_s3_bucket" | "aws_flow_log")
+        {
+            return Some(Estimate::Unpriced(format!(
+                "`{}` is not in Slipway's price list",
+                rc.type_name
+            )));
+        }
+        None
+    }
+
+    /// The estimate of one side of a resource.
+    pub(crate) fn estimate(&self, rc: &ResourceView<'_>, side: Side) -> Estimate {
+        if let Some(e) = Self::by_type(rc) {
+            return e;
         }
         match self.price_type(rc, side) {
             Ok(e) => e,
@@ -240,7 +265,7 @@ impl<'p> Pricer<'_, 'p> {
         }
     }
 
-    fn price_type(&self, rc: &ResourceChange, side: Side) -> Result<Estimate, String> {
+    fn price_type(&self, rc: &ResourceView<'_>, side: Side) -> Result<Estimate, String> {
         let o = Obj::of(rc, side);
         match rc.type_name.as_str() {
             "aws_instance" => self.instance(&o),
@@ -607,7 +632,7 @@ impl<'p> Pricer<'_, 'p> {
         }
         let desired = o.num("desired_count")?.unwrap_or(0.0);
         let task = self.task_definition(rc, side, o)?;
-        let task_obj = Obj::of(task, side);
+        let task_obj = Obj::of(&task, side);
         let cpu_units = task_obj
             .num("cpu")?
             .ok_or_else(|| format!("task definition {} has no task-level `cpu`", task.address))?;
@@ -649,12 +674,12 @@ impl<'p> Pricer<'_, 'p> {
         rc: &ResourceChange,
         side: Side,
         o: &Obj<'_>,
-    ) -> Result<&'p ResourceChange, String> {
+    ) -> Result<Cow<'a, ResourceView<'p>>, String> {
         let index = self.index;
         let by_ref = index
             .referenced(rc, "task_definition", "aws_ecs_task_definition")
             .into_iter()
-            .find(|t| side.exists(t));
+            .find(|t| side.exists(t.rc));
         if let Some(t) = by_ref {
             return Ok(t);
         }
@@ -670,10 +695,9 @@ impl<'p> Pricer<'_, 'p> {
             .unwrap_or(named);
         index
             .of_type("aws_ecs_task_definition")
-            .iter()
-            .copied()
+            .into_iter()
             .find(|t| {
-                side.exists(t)
+                side.exists(t.rc)
                     && side.value(t).get("family").and_then(Value::as_str) == Some(family)
             })
             .ok_or_else(|| format!("task definition `{family}` is not in this plan"))

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::config::{PolicyConfig, RuleId};
 use crate::index::PlanIndex;
-use crate::plan::{Action, Mode, ResourceChange};
+use crate::plan::{Action, Mode, ResourceChange, ResourceView};
 
 /// One rule violation before severity and exemptions are applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +30,25 @@ pub(crate) struct RuleContext<'a> {
 }
 
 /// Runs every rule over the plan.
-pub(crate) fn check(index: &PlanIndex<'_>, ctx: &RuleContext<'_>) -> Vec<Violation> {
-    let mut out = Vec::new();
-    tags::check(index, ctx, &mut out);
-    security::check(index, ctx, &mut out);
-    out
+/// Whether the per-resource rules look at this resource (unchanged ones are not even parsed).
+pub(crate) fn needs_values(rc: &ResourceChange) -> bool {
+    rc.mode == Mode::Managed && (is_changing(rc) || rc.action.destroys())
+}
+
+/// The rules about one resource.
+pub(crate) fn check_resource(
+    index: &PlanIndex<'_>,
+    view: &ResourceView<'_>,
+    ctx: &RuleContext<'_>,
+    out: &mut Vec<Violation>,
+) {
+    tags::check(view, ctx, out);
+    security::check(index, view, ctx, out);
+}
+
+/// The rules that look at several resources together.
+pub(crate) fn check_links(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    security::check_links(index, ctx, out);
 }
 
 /// Whether the plan brings this resource's after state into being or changes it: the
@@ -49,7 +63,7 @@ pub(crate) fn is_changing(rc: &ResourceChange) -> bool {
 }
 
 /// A top-level after value, None when unset, unknown or sensitive.
-pub(crate) fn after<'a>(rc: &'a ResourceChange, key: &str) -> Option<&'a Value> {
+pub(crate) fn after<'a>(rc: &'a ResourceView<'_>, key: &str) -> Option<&'a Value> {
     if rc.after_unknown_at(&[key]) {
         return None;
     }
@@ -57,7 +71,7 @@ pub(crate) fn after<'a>(rc: &'a ResourceChange, key: &str) -> Option<&'a Value> 
 }
 
 /// Whether a top-level after value is unknown until apply.
-pub(crate) fn unknown(rc: &ResourceChange, key: &str) -> bool {
+pub(crate) fn unknown(rc: &ResourceView<'_>, key: &str) -> bool {
     rc.after_unknown_at(&[key])
 }
 

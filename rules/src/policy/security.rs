@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{after, is_changing, unknown, RuleContext, Violation};
 use crate::config::RuleId;
 use crate::index::{PlanIndex, Side};
-use crate::plan::{Action, Mode, ResourceChange};
+use crate::plan::{Action, Mode, ResourceView};
 
 /// Resource types whose destruction loses data or identity that cannot be recreated.
 pub(crate) const STATEFUL_TYPES: &[&str] = &[
@@ -42,8 +42,14 @@ pub(crate) const STATEFUL_TYPES: &[&str] = &[
     "aws_timestreamwrite_table",
 ];
 
-pub(super) fn check(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
-    for rc in &index.plan.resource_changes {
+/// The rules about one changing or destroyed resource.
+pub(super) fn check(
+    index: &PlanIndex<'_>,
+    rc: &ResourceView<'_>,
+    ctx: &RuleContext<'_>,
+    out: &mut Vec<Violation>,
+) {
+    {
         if is_changing(rc) {
             match rc.type_name.as_str() {
                 "aws_security_group" => security_group(rc, ctx, out),
@@ -58,6 +64,10 @@ pub(super) fn check(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<
         }
         stateful_destroy(rc, ctx, out);
     }
+}
+
+/// The rules that look at resources together: buckets and their companions, VPCs and flow logs.
+pub(super) fn check_links(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     s3_buckets(index, out);
     if ctx.production {
         vpc_flow_logs(index, out);
@@ -99,7 +109,7 @@ fn disallowed_ports(
 }
 
 fn open_ingress(
-    rc: &ResourceChange,
+    rc: &ResourceView<'_>,
     ctx: &RuleContext<'_>,
     sources: &[&str],
     protocol: Option<&str>,
@@ -148,7 +158,7 @@ fn int(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn security_group(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn security_group(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     let Some(Value::Array(rules)) = after(rc, "ingress") else {
         return;
     };
@@ -167,7 +177,7 @@ fn security_group(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Viol
     }
 }
 
-fn security_group_rule(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn security_group_rule(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     if after(rc, "type").and_then(Value::as_str) != Some("ingress") {
         return;
     }
@@ -184,7 +194,7 @@ fn security_group_rule(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec
     );
 }
 
-fn vpc_ingress_rule(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn vpc_ingress_rule(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     let sources: Vec<&str> = ["cidr_ipv4", "cidr_ipv6"]
         .iter()
         .filter_map(|k| after(rc, k).and_then(Value::as_str))
@@ -202,14 +212,14 @@ fn vpc_ingress_rule(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Vi
 
 // --- databases -------------------------------------------------------------------------------
 
-fn flag(rc: &ResourceChange, key: &str) -> Option<bool> {
+fn flag(rc: &ResourceView<'_>, key: &str) -> Option<bool> {
     if unknown(rc, key) {
         return None;
     }
     Some(after(rc, key).and_then(Value::as_bool).unwrap_or(false))
 }
 
-fn is_replica(rc: &ResourceChange) -> bool {
+fn is_replica(rc: &ResourceView<'_>) -> bool {
     // The provider writes "" for an unset replicate_source_db.
     after(rc, "replicate_source_db")
         .and_then(Value::as_str)
@@ -217,7 +227,7 @@ fn is_replica(rc: &ResourceChange) -> bool {
         || unknown(rc, "replicate_source_db")
 }
 
-fn what_db(rc: &ResourceChange) -> &'static str {
+fn what_db(rc: &ResourceView<'_>) -> &'static str {
     match rc.type_name.as_str() {
         "aws_rds_cluster" => "Aurora cluster",
         "aws_rds_cluster_instance" => "Aurora instance",
@@ -225,7 +235,7 @@ fn what_db(rc: &ResourceChange) -> &'static str {
     }
 }
 
-fn storage_encrypted(rc: &ResourceChange, out: &mut Vec<Violation>) {
+fn storage_encrypted(rc: &ResourceView<'_>, out: &mut Vec<Violation>) {
     if flag(rc, "storage_encrypted") == Some(false) {
         out.push(Violation {
             rule: RuleId::DbStorageEncrypted,
@@ -238,7 +248,7 @@ fn storage_encrypted(rc: &ResourceChange, out: &mut Vec<Violation>) {
     }
 }
 
-fn deletion_protection(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn deletion_protection(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     if ctx.production && flag(rc, "deletion_protection") == Some(false) {
         out.push(Violation {
             rule: RuleId::DbDeletionProtection,
@@ -251,7 +261,7 @@ fn deletion_protection(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec
     }
 }
 
-fn backup_retention(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn backup_retention(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     if unknown(rc, "backup_retention_period") {
         return;
     }
@@ -280,7 +290,7 @@ fn backup_retention(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Vi
     });
 }
 
-fn publicly_accessible(rc: &ResourceChange, out: &mut Vec<Violation>) {
+fn publicly_accessible(rc: &ResourceView<'_>, out: &mut Vec<Violation>) {
     if flag(rc, "publicly_accessible") == Some(true) {
         out.push(Violation {
             rule: RuleId::DbPubliclyAccessible,
@@ -293,7 +303,7 @@ fn publicly_accessible(rc: &ResourceChange, out: &mut Vec<Violation>) {
     }
 }
 
-fn db_instance(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn db_instance(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     let replica = is_replica(rc);
     if !replica {
         // A replica inherits encryption from its source.
@@ -313,7 +323,7 @@ fn db_instance(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violati
 
 fn rds_cluster(
     index: &PlanIndex<'_>,
-    rc: &ResourceChange,
+    rc: &ResourceView<'_>,
     ctx: &RuleContext<'_>,
     out: &mut Vec<Violation>,
 ) {
@@ -356,7 +366,7 @@ const BLOCK_SETTINGS: &[&str] = &[
     "restrict_public_buckets",
 ];
 
-fn public_access_block_settings(rc: &ResourceChange, out: &mut Vec<Violation>) {
+fn public_access_block_settings(rc: &ResourceView<'_>, out: &mut Vec<Violation>) {
     let off: Vec<&str> = BLOCK_SETTINGS
         .iter()
         .copied()
@@ -371,19 +381,19 @@ fn public_access_block_settings(rc: &ResourceChange, out: &mut Vec<Violation>) {
     }
 }
 
-fn all_blocked(rc: &ResourceChange) -> bool {
+fn all_blocked(rc: &ResourceView<'_>) -> bool {
     BLOCK_SETTINGS
         .iter()
         .all(|k| unknown(rc, k) || after(rc, k).and_then(Value::as_bool) == Some(true))
 }
 
 /// Companions of a bucket that point at it through their `bucket` argument.
-fn companions<'p>(
-    index: &PlanIndex<'p>,
-    bucket: &ResourceChange,
+fn companions<'i, 'p>(
+    index: &'i PlanIndex<'p>,
+    bucket: &ResourceView<'_>,
     companion_type: &str,
     side: Side,
-) -> Vec<&'p ResourceChange> {
+) -> Vec<std::borrow::Cow<'i, ResourceView<'p>>> {
     index.pointing_at(bucket, companion_type, "bucket", &["bucket", "id"], side)
 }
 
@@ -395,6 +405,7 @@ fn s3_buckets(index: &PlanIndex<'_>, out: &mut Vec<Violation>) {
         .iter()
         .any(|a| Side::After.exists(a) && all_blocked(a));
     for bucket in index.of_type("aws_s3_bucket") {
+        let bucket = &*bucket;
         if !Side::After.exists(bucket) {
             continue;
         }
@@ -437,6 +448,7 @@ fn s3_buckets(index: &PlanIndex<'_>, out: &mut Vec<Violation>) {
 
 fn vpc_flow_logs(index: &PlanIndex<'_>, out: &mut Vec<Violation>) {
     for vpc in index.of_type("aws_vpc") {
+        let vpc = &*vpc;
         if !Side::After.exists(vpc) {
             continue;
         }
@@ -464,7 +476,7 @@ fn vpc_flow_logs(index: &PlanIndex<'_>, out: &mut Vec<Violation>) {
 
 // --- prod-stateful-destroy ---------------------------------------------------------------------
 
-fn stateful_destroy(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+fn stateful_destroy(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
     if rc.mode != Mode::Managed
         || !rc.action.destroys()
         || !STATEFUL_TYPES.contains(&rc.type_name.as_str())
@@ -479,6 +491,7 @@ fn stateful_destroy(rc: &ResourceChange, ctx: &RuleContext<'_>, out: &mut Vec<Vi
         ),
         (Action::Replace { .. }, None) => {
             let mut forcing: Vec<String> = rc
+                .rc
                 .change
                 .replace_paths
                 .iter()

@@ -11,18 +11,17 @@ use serde_json::Value;
 
 use super::{is_changing, quote, RuleContext, Violation};
 use crate::config::RuleId;
-use crate::index::PlanIndex;
-use crate::plan::ResourceChange;
+use crate::plan::ResourceView;
 
-pub(super) fn check(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
-    for rc in &index.plan.resource_changes {
+pub(super) fn check(rc: &ResourceView<'_>, ctx: &RuleContext<'_>, out: &mut Vec<Violation>) {
+    {
         if !is_changing(rc) || !rc.type_name.starts_with("aws_") {
-            continue;
+            return;
         }
         let has =
             |k: &str| rc.change.after.get(k).is_some() || rc.change.after_unknown.get(k).is_some();
         if !has("tags") && !has("tags_all") {
-            continue;
+            return;
         }
         let (tags, complete) = effective_tags(rc);
         check_resource(rc, &tags, complete, ctx, out);
@@ -30,7 +29,7 @@ pub(super) fn check(index: &PlanIndex<'_>, ctx: &RuleContext<'_>, out: &mut Vec<
 }
 
 /// The tags a resource ends up with, and whether that set is complete (known).
-fn effective_tags(rc: &ResourceChange) -> (BTreeMap<String, Option<String>>, bool) {
+fn effective_tags(rc: &ResourceView<'_>) -> (BTreeMap<String, Option<String>>, bool) {
     let mut tags = BTreeMap::new();
     collect(rc, "tags_all", &mut tags);
     collect(rc, "tags", &mut tags);
@@ -41,7 +40,7 @@ fn effective_tags(rc: &ResourceChange) -> (BTreeMap<String, Option<String>>, boo
 }
 
 /// Adds the known tags of one attribute; values that are sensitive or unknown become None.
-fn collect(rc: &ResourceChange, key: &str, tags: &mut BTreeMap<String, Option<String>>) {
+fn collect(rc: &ResourceView<'_>, key: &str, tags: &mut BTreeMap<String, Option<String>>) {
     let Some(Value::Object(map)) = rc.change.after.get(key) else {
         return;
     };
@@ -66,7 +65,7 @@ fn collect(rc: &ResourceChange, key: &str, tags: &mut BTreeMap<String, Option<St
 }
 
 fn check_resource(
-    rc: &ResourceChange,
+    rc: &ResourceView<'_>,
     tags: &BTreeMap<String, Option<String>>,
     complete: bool,
     ctx: &RuleContext<'_>,
