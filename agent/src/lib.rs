@@ -3,6 +3,8 @@
 //! It never learns about GitHub.
 
 pub mod affected;
+pub mod artifacts;
+pub mod aws;
 pub mod config;
 pub mod engine;
 pub mod git;

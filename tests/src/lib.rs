@@ -137,3 +137,4 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+pub mod moto;

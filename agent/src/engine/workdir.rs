@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hcl::Value;
 
-use crate::snapshot::{join, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::terragrunt::modules::Source;
 use crate::units::{Unit, UNIT_FILE};
 
@@ -26,46 +26,22 @@ pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result
             eval.deferred.join(", ")
         );
     }
-    let slug: String = unit
-        .path
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let base = work_root.join(if slug.is_empty() { "root".into() } else { slug });
+    let base = base_dir(unit, work_root);
     if base.exists() {
-        // Keep terraform's provider directory between runs; everything else is rebuilt.
-        for entry in std::fs::read_dir(&base)? {
-            let entry = entry?;
-            if entry.file_name() != ".terraform" {
-                let p = entry.path();
-                if entry.file_type()?.is_dir() {
-                    std::fs::remove_dir_all(&p)?;
-                } else {
-                    std::fs::remove_file(&p)?;
-                }
-            }
-        }
+        clean(&base)?;
     }
     std::fs::create_dir_all(&base)?;
 
     // 1. Module source.
-    let run_dir = match &unit.source {
-        Some(Source::Local { root, dir }) => {
-            copy_tree(snap, root, &base)?;
-            let sub = dir.strip_prefix(root.as_str()).unwrap_or("").trim_start_matches('/');
-            base.join(sub)
-        }
-        Some(Source::Remote { url }) => bail!(
+    if let Some(Source::Remote { url }) = &unit.source {
+        bail!(
             "remote module source {url} is not fetched by the native engine; use the terragrunt engine"
-        ),
-        None => base.clone(),
-    };
+        );
+    }
+    if let Some(Source::Local { root, .. }) = &unit.source {
+        copy_tree(snap, root, &base)?;
+    }
+    let run_dir = run_dir(unit, work_root);
     std::fs::create_dir_all(&run_dir)?;
 
     // 2. The unit's own files over it (not terragrunt.hcl, not nested units).
@@ -140,6 +116,96 @@ pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result
     Ok(run_dir)
 }
 
+/// The directory a unit's working copy is made in: one per unit under `work_root`.
+pub fn base_dir(unit: &Unit, work_root: &Path) -> PathBuf {
+    let slug: String = unit
+        .path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    work_root.join(if slug.is_empty() { "root".into() } else { slug })
+}
+
+/// The directory terraform runs in for `unit` (the module's own directory inside the copied
+/// source tree), whether or not it was made yet.
+pub fn run_dir(unit: &Unit, work_root: &Path) -> PathBuf {
+    let base = base_dir(unit, work_root);
+    match &unit.source {
+        Some(Source::Local { root, dir }) => {
+            let sub = dir
+                .strip_prefix(root.as_str())
+                .unwrap_or("")
+                .trim_start_matches('/');
+            base.join(sub)
+        }
+        _ => base,
+    }
+}
+
+/// Names of the variables declared `sensitive = true` in the `.tf` files of `dir`.
+pub fn sensitive_variables(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return names;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("tf") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // A file terraform itself would reject is reported by terraform, not here.
+        let Ok(body) = hcl::parse(&text) else {
+            continue;
+        };
+        for block in body.blocks().filter(|b| b.identifier() == "variable") {
+            let sensitive = block
+                .body
+                .attributes()
+                .any(|a| a.key() == "sensitive" && matches!(a.expr(), hcl::Expression::Bool(true)));
+            if let (true, Some(label)) = (sensitive, block.labels().first()) {
+                names.push(label.as_str().to_string());
+            }
+        }
+    }
+    names
+}
+
+/// What survives between two runs of a unit: terraform's provider directory and local state
+/// (a local backend with a relative path, or no backend at all, keeps its state here).
+fn preserved(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name == ".terraform" || name == "terraform.tfstate.d" || name.starts_with("terraform.tfstate")
+}
+
+/// Removes everything of the previous run but what [`preserved`] keeps, at any depth.
+fn clean(dir: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if preserved(&entry.file_name()) {
+            continue;
+        }
+        let p = entry.path();
+        if entry.file_type()?.is_dir() {
+            clean(&p)?;
+            if std::fs::read_dir(&p)?.next().is_none() {
+                std::fs::remove_dir(&p)?;
+            }
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    Ok(())
+}
+
 fn str_field(m: &hcl::Map<String, Value>, key: &str) -> Option<String> {
     match m.get(key)? {
         Value::String(s) => Some(s.clone()),
@@ -190,6 +256,5 @@ fn copy_tree(snap: &Snapshot, root: &str, dest: &Path) -> anyhow::Result<()> {
         }
         std::fs::write(&target, &snap.read(path)?)?;
     }
-    let _ = join;
     Ok(())
 }

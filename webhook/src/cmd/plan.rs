@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use agent::affected::Status;
-use agent::engine::{self, EngineSettings};
+use agent::artifacts::DirStore;
+use agent::engine::{self, EngineSettings, RunEvent, Runner, Workspace};
 use agent::repo::Repo;
 use anyhow::Context;
 
@@ -39,7 +41,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Plans every unit the change affects and builds the review; `true` when something failed.
-/// `env` is added to every terraform process's environment.
+/// `env` is added to every terraform process's environment. Units are planned in parallel by
+/// the run engine (settings from the environment, see `EngineSettings::from_env`); plans are
+/// stored in an artifact directory under the working directory.
 pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Review, bool)> {
     let repo = Repo::open(&args.repo)?;
     let change = repo.affected(&args.base, &args.head, false)?;
@@ -54,11 +58,31 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
             tmp.path().to_path_buf()
         }
     };
-    let mut settings = EngineSettings::from_env(&work_root);
+    std::fs::create_dir_all(&work_root)
+        .with_context(|| format!("cannot create {}", work_root.display()))?;
+    let mut settings = EngineSettings::from_env(&work_root).map_err(anyhow::Error::msg)?;
     settings.env = env;
+    let store = Arc::new(DirStore::new(work_root.join("artifacts")));
     let view = &change.head_view;
-    let mut units = Vec::new();
-    let mut failed = false;
+    // A local review has no GitHub name: the directory's name stands for it.
+    let repo_name = format!(
+        "local/{}",
+        args.repo
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "repo".into())
+    );
+    let ws = Arc::new(Workspace {
+        repo: repo_name,
+        pr: None,
+        commit: change.head.to_string(),
+        snapshot: view.snapshot.clone(),
+        config: view.config.clone(),
+        units: view.inventory.units.clone(),
+    });
+
     // Dependencies first, as they would be applied.
     let mut affected = change.units.clone();
     affected.sort_by_key(|a| {
@@ -68,28 +92,55 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
             .position(|p| *p == a.path)
             .unwrap_or(usize::MAX)
     });
+    let to_plan: Vec<String> = affected
+        .iter()
+        .filter(|a| a.status != Status::Removed)
+        .filter_map(|a| view.inventory.units.get(&a.path))
+        .filter(|u| !u.skip)
+        .map(|u| u.path.clone())
+        .collect();
+    let results = engine::block_on(async {
+        let (tx, mut rx) = engine::event_channel();
+        let runner = Runner::new(settings, store, Some(tx)).await;
+        let progress = engine::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if let RunEvent::Line { unit, step, line } = event {
+                    tracing::info!(%unit, %step, "{line}");
+                }
+            }
+        });
+        let results = runner.plan_all(ws, &to_plan).await;
+        drop(runner);
+        let _ = progress.await;
+        results
+    })?;
+    let mut results: std::collections::HashMap<String, _> = results.into_iter().collect();
+
+    let mut units = Vec::new();
+    let mut failed = false;
     for a in &affected {
         let reasons = a.reasons.iter().map(ToString::to_string).collect();
         let outcome = match a.status {
             Status::Removed => Outcome::Removed,
             _ => match view.inventory.units.get(&a.path) {
                 Some(unit) if unit.skip => Outcome::Skipped("skip = true".into()),
-                Some(unit) => {
-                    tracing::info!(unit = %unit.path, "planning");
-                    match engine::plan_unit(&view.snapshot, unit, &settings) {
-                        Ok(run) => match rules::plan::Plan::parse(&run.plan_json) {
-                            Ok(plan) => Outcome::Planned(Box::new(plan)),
-                            Err(e) => {
-                                failed = true;
-                                Outcome::Failed(format!("cannot read the plan: {e}"))
-                            }
-                        },
+                Some(unit) => match results.remove(&unit.path) {
+                    Some(Ok(run)) => match rules::plan::Plan::parse(&run.plan_json) {
+                        Ok(plan) => Outcome::Planned(Box::new(plan)),
                         Err(e) => {
                             failed = true;
-                            Outcome::Failed(e.to_string())
+                            Outcome::Failed(format!("cannot read the plan: {e}"))
                         }
+                    },
+                    Some(Err(e)) => {
+                        failed = true;
+                        Outcome::Failed(e.to_string())
                     }
-                }
+                    None => {
+                        failed = true;
+                        Outcome::Failed("the unit was not planned".into())
+                    }
+                },
                 None => Outcome::Failed("the unit could not be evaluated".into()),
             },
         };
