@@ -1,6 +1,7 @@
 //! moto, the AWS emulator, on a free loopback port for one test: STS (`AssumeRole` into any
 //! account, the identity visible in `GetCallerIdentity`), S3 and DynamoDB, with resources kept
-//! per account as AWS does. Killed when dropped.
+//! per account as AWS does (DynamoDB tables exist in one account; S3 bucket names are global,
+//! and without IAM authentication any account may read any bucket). Killed when dropped.
 //!
 //! Setting up and checking AWS state goes through boto3 (which moto ships with) rather than
 //! through Slipway's own AWS code, so that a test never grades Slipway with Slipway.
@@ -183,6 +184,32 @@ except Exception as e:
         let v: serde_json::Value = serde_json::from_str(out.trim()).expect("script output");
         match (v.get("ok"), v.get("err")) {
             (Some(ok), _) => Ok(ok.as_str().unwrap_or_default().to_string()),
+            (_, Some(err)) => Err(err.as_str().unwrap_or_default().to_string()),
+            _ => Err(out),
+        }
+    }
+
+    /// The `LockID`s in a DynamoDB table as the account of `role_arn` sees it; otherwise the
+    /// error code DynamoDB gave that account (`ResourceNotFoundException`: no such table there).
+    /// Unlike S3 bucket names, which are global, a table exists in one account only: terraform's
+    /// state digest in a lock table is proof of which account it wrote as.
+    pub fn lock_ids_as(&self, role_arn: &str, table: &str) -> Result<Vec<String>, String> {
+        let out = self.boto3(&format!(
+            r#"
+c = assume("{role_arn}")
+try:
+    items = client("dynamodb", c).scan(TableName="{table}")["Items"]
+    print(json.dumps({{"ok": sorted(i["LockID"]["S"] for i in items)}}))
+except Exception as e:
+    print(json.dumps({{"err": getattr(e, "response", {{}}).get("Error", {{}}).get("Code", str(e))}}))
+"#
+        ));
+        let v: serde_json::Value = serde_json::from_str(out.trim()).expect("script output");
+        match (v.get("ok"), v.get("err")) {
+            (Some(serde_json::Value::Array(ids)), _) => Ok(ids
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()),
             (_, Some(err)) => Err(err.as_str().unwrap_or_default().to_string()),
             _ => Err(out),
         }
