@@ -404,12 +404,27 @@ impl Assumer {
             .duration_seconds(secs)
             .send()
             .await
-            .map_err(|e| match e.code() {
-                Some(code) => fail(code, e.message().unwrap_or_default().to_string()),
-                None => fail(
-                    "Unreachable",
-                    aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-                ),
+            .map_err(|e| {
+                if let Some(code) = e.code() {
+                    return fail(code, e.message().unwrap_or_default().to_string());
+                }
+                // An answer the SDK could not classify (emulators): read STS's XML error.
+                let body = e
+                    .raw_response()
+                    .and_then(|r| r.body().bytes())
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                match body.as_deref().and_then(|b| xml_tag(b, "Code")) {
+                    Some(code) => fail(
+                        &code,
+                        body.as_deref()
+                            .and_then(|b| xml_tag(b, "Message"))
+                            .unwrap_or_default(),
+                    ),
+                    None => fail(
+                        "Unreachable",
+                        aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+                    ),
+                }
             })?;
         let c = out
             .credentials()
@@ -454,9 +469,28 @@ impl Assumer {
     }
 }
 
+/// The text of the first `<tag>...</tag>` in an XML document.
+fn xml_tag(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(xml[start..end].trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sts_error_documents_are_read() {
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: x is not authorized</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_tag(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(
+            xml_tag(body, "Message").as_deref(),
+            Some("User: x is not authorized")
+        );
+        assert_eq!(xml_tag("<Code>", "Code"), None);
+    }
 
     #[test]
     fn secrets_never_print() {

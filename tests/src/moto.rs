@@ -249,7 +249,7 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"]]))
         self.boto3(&format!(
             r#"
 import urllib.request
-urllib.request.urlopen(urllib.request.Request("{}/moto-api/reset-auth", data=b"0", method="POST")).read()
+urllib.request.urlopen(urllib.request.Request("{}/moto-api/reset-auth", data=b"0", method="POST", headers={{"Content-Type": "text/plain"}})).read()
 "#,
             self.endpoint()
         ));

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    ArtifactKey, ArtifactStore, Manifest, PlanArtifacts, StoreError, StoredPlan, LOG_FILE,
+    ArtifactKey, ArtifactStore, Manifest, PlanArtifacts, StoreError, StoredPlan, APPLIED, LOG_FILE,
     MANIFEST, PLAN_FILE, PLAN_JSON,
 };
 
@@ -67,9 +67,11 @@ impl ArtifactStore for DirStore {
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::create_dir_all(&d)?;
             // The old manifest goes first: a crash in between leaves no plan, not a wrong one.
-            if let Err(e) = std::fs::remove_file(d.join(MANIFEST)) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    return Err(e);
+            for old in [MANIFEST, APPLIED] {
+                if let Err(e) = std::fs::remove_file(d.join(old)) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        return Err(e);
+                    }
                 }
             }
             write_atomic(&d, PLAN_FILE, &a.plan_file)?;
@@ -93,12 +95,13 @@ impl ArtifactStore for DirStore {
             let plan_file = read_opt(&d.join(PLAN_FILE))?.unwrap_or_default();
             let plan_json = read_opt(&d.join(PLAN_JSON))?.unwrap_or_default();
             let log = read_opt(&d.join(LOG_FILE))?.unwrap_or_default();
-            Ok(Some((manifest, plan_file, plan_json, log)))
+            let applied = read_opt(&d.join(APPLIED))?;
+            Ok(Some((manifest, plan_file, plan_json, log, applied)))
         })
         .await
         .map_err(|e| self.io(e))?
         .map_err(|e| self.io(format!("{}: {e}", dir.display())))?;
-        let Some((manifest, plan_file, plan_json, log)) = read else {
+        let Some((manifest, plan_file, plan_json, log, applied)) = read else {
             return Ok(None);
         };
         let manifest: Manifest = serde_json::from_slice(&manifest)
@@ -110,7 +113,18 @@ impl ArtifactStore for DirStore {
                 plan_json,
                 log: String::from_utf8_lossy(&log).into_owned(),
             },
+            applied_sha256: applied.map(|a| String::from_utf8_lossy(&a).trim().to_string()),
         }))
+    }
+
+    async fn mark_applied(&self, key: &ArtifactKey, sha256: &str) -> Result<(), StoreError> {
+        let dir = self.dir_of(key)?;
+        let sha = sha256.to_string();
+        let d = dir.clone();
+        tokio::task::spawn_blocking(move || write_atomic(&d, APPLIED, sha.as_bytes()))
+            .await
+            .map_err(|e| self.io(e))?
+            .map_err(|e| self.io(format!("{}: {e}", dir.display())))
     }
 
     fn location(&self) -> String {

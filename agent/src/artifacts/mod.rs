@@ -18,6 +18,8 @@ pub const PLAN_FILE: &str = "plan.tfplan";
 pub const PLAN_JSON: &str = "plan.json";
 pub const LOG_FILE: &str = "plan.log";
 pub const MANIFEST: &str = "manifest.json";
+/// Written after a successful apply: the checksum of the plan applied.
+pub const APPLIED: &str = "applied";
 
 /// Which plan: repository, pull request, head commit and unit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,6 +152,8 @@ impl Manifest {
 pub struct StoredPlan {
     pub manifest: Manifest,
     pub artifacts: PlanArtifacts,
+    /// Checksum of the plan last applied from this key, if any.
+    pub applied_sha256: Option<String>,
 }
 
 /// Why a stored plan cannot be applied; the apply re-plans and reports this.
@@ -167,6 +171,10 @@ pub enum Refusal {
     Corrupt { manifest: String, actual: String },
     #[error("the stored plan ({found}) is not the plan that was reviewed ({wanted})")]
     NotReviewed { wanted: String, found: String },
+    /// Terraform cannot tell that a plan made against an empty state was applied already;
+    /// Slipway applies a stored plan once.
+    #[error("the stored plan {sha256} was applied already")]
+    AlreadyApplied { sha256: String },
 }
 
 impl StoredPlan {
@@ -201,6 +209,9 @@ impl StoredPlan {
                 });
             }
         }
+        if self.applied_sha256.as_deref() == Some(actual.as_str()) {
+            return Err(Refusal::AlreadyApplied { sha256: actual });
+        }
         Ok(())
     }
 }
@@ -227,6 +238,9 @@ pub trait ArtifactStore: Send + Sync {
 
     /// The plan stored under `key`, if any (not verified: see [`StoredPlan::verify`]).
     async fn get(&self, key: &ArtifactKey) -> Result<Option<StoredPlan>, StoreError>;
+
+    /// Records that the plan with checksum `sha256` stored under `key` was applied.
+    async fn mark_applied(&self, key: &ArtifactKey, sha256: &str) -> Result<(), StoreError>;
 
     /// Where the store is, for logs (`/var/lib/slipway/artifacts`, `s3://bucket/prefix`).
     fn location(&self) -> String;
@@ -280,9 +294,10 @@ mod tests {
             plan_json: b"{}".to_vec(),
             log: "log".into(),
         };
-        let stored = StoredPlan {
+        let mut stored = StoredPlan {
             manifest: Manifest::new(&key(), &a, "native"),
             artifacts: a.clone(),
+            applied_sha256: None,
         };
         let sha = stored.manifest.plan_sha256.clone();
         assert_eq!(stored.verify(&key(), Some(&sha)), Ok(()));
@@ -298,6 +313,12 @@ mod tests {
             stored.verify(&key(), Some("00")),
             Err(Refusal::NotReviewed { .. })
         ));
+        stored.applied_sha256 = Some(sha.clone());
+        assert!(matches!(
+            stored.verify(&key(), Some(&sha)),
+            Err(Refusal::AlreadyApplied { .. })
+        ));
+        stored.applied_sha256 = None;
         let mut tampered = stored.clone();
         tampered.artifacts.plan_file = b"other plan".to_vec();
         assert!(matches!(

@@ -6,7 +6,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{
-    ArtifactKey, ArtifactStore, Manifest, PlanArtifacts, StoreError, StoredPlan, LOG_FILE,
+    ArtifactKey, ArtifactStore, Manifest, PlanArtifacts, StoreError, StoredPlan, APPLIED, LOG_FILE,
     MANIFEST, PLAN_FILE, PLAN_JSON,
 };
 
@@ -85,6 +85,17 @@ impl ArtifactStore for S3Store {
     ) -> Result<Manifest, StoreError> {
         let manifest = Manifest::new(key, artifacts, engine);
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| self.io(MANIFEST, e))?;
+        // A new plan has not been applied: the old marker goes before anything else.
+        for old in [MANIFEST, APPLIED] {
+            let k = self.object(key, old)?;
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(&k)
+                .send()
+                .await
+                .map_err(|e| self.io(&k, aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        }
         self.put_object(&self.object(key, PLAN_FILE)?, artifacts.plan_file.clone())
             .await?;
         self.put_object(&self.object(key, PLAN_JSON)?, artifacts.plan_json.clone())
@@ -117,6 +128,7 @@ impl ArtifactStore for S3Store {
             .get_object(&self.object(key, LOG_FILE)?)
             .await?
             .unwrap_or_default();
+        let applied = self.get_object(&self.object(key, APPLIED)?).await?;
         Ok(Some(StoredPlan {
             manifest,
             artifacts: PlanArtifacts {
@@ -124,7 +136,13 @@ impl ArtifactStore for S3Store {
                 plan_json,
                 log: String::from_utf8_lossy(&log).into_owned(),
             },
+            applied_sha256: applied.map(|a| String::from_utf8_lossy(&a).trim().to_string()),
         }))
+    }
+
+    async fn mark_applied(&self, key: &ArtifactKey, sha256: &str) -> Result<(), StoreError> {
+        self.put_object(&self.object(key, APPLIED)?, sha256.as_bytes().to_vec())
+            .await
     }
 
     fn location(&self) -> String {

@@ -819,14 +819,24 @@ impl Runner {
 
     /// Plans one unit and stores the plan.
     pub async fn plan(&self, ws: Arc<Workspace>, unit: &str) -> Result<PlanOutcome, RunError> {
-        let r = self.plan_inner(&ws, unit).await;
+        // The unit and the slot are released only after `Finished` is sent, so that events
+        // never show more runs at once than there are.
+        let mut held = None;
+        let r = self.plan_inner(&ws, unit, &mut held).await;
         self.finish(unit, Action::Plan, &r);
+        drop(held);
         r
     }
 
-    async fn plan_inner(&self, ws: &Arc<Workspace>, unit: &str) -> Result<PlanOutcome, RunError> {
+    async fn plan_inner(
+        &self,
+        ws: &Arc<Workspace>,
+        unit: &str,
+        held: &mut Option<Guards>,
+    ) -> Result<PlanOutcome, RunError> {
         let started = Instant::now();
-        let (job, _guards) = self.job(ws, unit, Action::Plan).await?;
+        let (job, guards) = self.job(ws, unit, Action::Plan).await?;
+        *held = Some(guards);
         let product = self.inner.executor.plan(&job).await?;
         let plan_file =
             tokio::fs::read(&product.plan_file)
@@ -908,8 +918,12 @@ impl Runner {
         unit: &str,
         reviewed_sha256: Option<&str>,
     ) -> Result<ApplyOutcome, RunError> {
-        let r = self.apply_inner(&ws, unit, reviewed_sha256).await;
+        let mut held = None;
+        let r = self
+            .apply_inner(&ws, unit, reviewed_sha256, &mut held)
+            .await;
         self.finish(unit, Action::Apply, &r);
+        drop(held);
         r
     }
 
@@ -918,9 +932,14 @@ impl Runner {
         ws: &Arc<Workspace>,
         unit: &str,
         reviewed_sha256: Option<&str>,
+        held: &mut Option<Guards>,
     ) -> Result<ApplyOutcome, RunError> {
         let started = Instant::now();
         let key = ws.key(unit);
+        // The stored plan is read with the unit held: two applies of one unit cannot both take
+        // the same plan.
+        let (job, guards) = self.job(ws, unit, Action::Apply).await?;
+        *held = Some(guards);
         let stored = self
             .inner
             .store
@@ -937,7 +956,6 @@ impl Runner {
             }),
             Some(s) => s.verify(&key, reviewed_sha256).map(|()| s),
         };
-        let (job, _guards) = self.job(ws, unit, Action::Apply).await?;
         let (plan_bytes, source) = match verdict {
             Ok(s) => {
                 job.note(format!(
@@ -983,6 +1001,17 @@ impl Runner {
             }
         };
         self.inner.executor.apply(&job, &plan_bytes).await?;
+        let applied_sha = match &source {
+            PlanSource::Stored { sha256 } | PlanSource::Replanned { sha256, .. } => sha256,
+        };
+        self.inner
+            .store
+            .mark_applied(&key, applied_sha)
+            .await
+            .map_err(|e| RunError::Artifact {
+                unit: unit.to_string(),
+                message: format!("applied, but cannot record it: {e}"),
+            })?;
         let log = lock(&job.log).clone();
         let identity = lock(&job.identity).clone();
         Ok(ApplyOutcome {
