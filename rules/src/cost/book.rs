@@ -376,7 +376,7 @@ impl PriceBook {
                 what: "price book",
                 line: e.line(),
                 column: e.column(),
-                message: e.to_string(),
+                message: without_position(&e.to_string()),
             })?;
         book.reindex();
         Ok(book)
@@ -432,7 +432,7 @@ impl PriceBook {
                 what: "AWS offer file",
                 line: e.line(),
                 column: e.column(),
-                message: e.to_string(),
+                message: without_position(&e.to_string()),
             })?;
         if offer.offer_code.is_empty() {
             return Err(PriceBookError::Offer(
@@ -457,6 +457,14 @@ impl PriceBook {
         self.offers.insert(offer.offer_code.clone(), offer);
         self.reindex();
         Ok(summary)
+    }
+}
+
+/// serde_json appends " at line L column C"; the error carries those separately.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
     }
 }
 
