@@ -190,7 +190,7 @@ pub struct Workspace {
     pub commit: String,
     pub snapshot: Arc<Snapshot>,
     pub config: RepoConfig,
-    pub units: BTreeMap<String, Unit>,
+    pub units: BTreeMap<String, Arc<Unit>>,
 }
 
 impl Workspace {
@@ -207,7 +207,12 @@ impl Workspace {
                 .unwrap_or_else(|| "0".repeat(40)),
             snapshot: view.snapshot.clone(),
             config: view.config.clone(),
-            units: view.inventory.units.clone(),
+            units: view
+                .inventory
+                .units
+                .iter()
+                .map(|(k, u)| (k.clone(), u.to_arc()))
+                .collect(),
         }
     }
 
@@ -219,6 +224,23 @@ impl Workspace {
             commit: self.commit.clone(),
             unit: unit.to_string(),
         }
+    }
+}
+
+/// A unit, shared: inventories hold units by value or behind an `Arc`.
+trait ToArc {
+    fn to_arc(&self) -> Arc<Unit>;
+}
+
+impl ToArc for Unit {
+    fn to_arc(&self) -> Arc<Unit> {
+        Arc::new(self.clone())
+    }
+}
+
+impl ToArc for Arc<Unit> {
+    fn to_arc(&self) -> Arc<Unit> {
+        self.clone()
     }
 }
 
@@ -791,7 +813,7 @@ impl Runner {
             notes: Mutex::new(Vec::new()),
             identity: Mutex::new(None),
             log: Mutex::new(String::new()),
-            unit: u,
+            unit: (*u).clone(),
         };
         match &job.creds {
             Credentials::None if job.settings.assume_roles => job.note(format!(

@@ -74,14 +74,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "repo".into())
     );
-    let ws = Arc::new(Workspace {
-        repo: repo_name,
-        pr: None,
-        commit: change.head.to_string(),
-        snapshot: view.snapshot.clone(),
-        config: view.config.clone(),
-        units: view.inventory.units.clone(),
-    });
+    let ws = Arc::new(Workspace::from_view(&repo_name, None, view));
 
     // Dependencies first, as they would be applied.
     let mut affected = change.units.clone();
