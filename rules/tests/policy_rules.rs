@@ -337,3 +337,65 @@ fn findings_never_quote_sensitive_values() {
         }
     }
 }
+
+fn one_resource(
+    typ: &str,
+    after: serde_json::Value,
+    after_unknown: serde_json::Value,
+) -> rules::Plan {
+    let doc = serde_json::json!({"format_version": "1.2", "resource_changes": [{
+        "address": format!("{typ}.x"), "mode": "managed", "type": typ, "name": "x",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": ["create"], "before": null, "after": after,
+                   "after_unknown": after_unknown, "before_sensitive": false, "after_sensitive": {}}}]});
+    rules::Plan::parse(doc.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn evaluate_prod(plan: &rules::Plan) -> rules::Report {
+    let policy = sarc_policy();
+    rules::evaluate(
+        plan,
+        &rules::Context {
+            env: "prod",
+            region: None,
+            policy: &policy,
+        },
+    )
+}
+
+#[test]
+fn default_security_group_open_to_the_world_is_reported() {
+    let plan = one_resource(
+        "aws_default_security_group",
+        serde_json::json!({"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 3389, "to_port": 3389,
+            "protocol": "tcp", "ipv6_cidr_blocks": []}], "tags": null, "tags_all": {
+            "Project": "p", "Environment": "prod", "CostCenter": "engineering", "Owner": "o", "ManagedBy": "terraform"}}),
+        serde_json::json!({"id": true}),
+    );
+    let r = evaluate_prod(&plan);
+    assert_eq!(
+        findings_of(&r, "sg-open-ingress"),
+        [err("aws_default_security_group.x")]
+    );
+    assert!(message_of(&r, "sg-open-ingress", "aws_default_security_group.x").contains("tcp 3389"));
+}
+
+#[test]
+fn tags_known_only_after_apply_are_not_reported_missing() {
+    let plan = one_resource(
+        "aws_sqs_queue",
+        serde_json::json!({"name": "q", "tags": {"Project": "p"}}),
+        serde_json::json!({"id": true, "tags_all": true}),
+    );
+    assert!(findings_of(&evaluate_prod(&plan), "tags-required").is_empty());
+    // once tags_all is known, the missing keys are reported
+    let plan = one_resource(
+        "aws_sqs_queue",
+        serde_json::json!({"name": "q", "tags": {"Project": "p"}, "tags_all": {"Project": "p"}}),
+        serde_json::json!({"id": true}),
+    );
+    let r = evaluate_prod(&plan);
+    assert_eq!(findings_of(&r, "tags-required"), [err("aws_sqs_queue.x")]);
+    assert!(message_of(&r, "tags-required", "aws_sqs_queue.x")
+        .contains("Environment, CostCenter, Owner, ManagedBy"));
+}

@@ -14,7 +14,14 @@ fuzz_target!(|data: &[u8]| {
             let _ = rc.attribute_changes();
         }
         let policy = PolicyConfig::default();
-        let report = evaluate(&plan, &Context { env: "prod", region: Some("us-east-1"), policy: &policy });
+        let report = evaluate(
+            &plan,
+            &Context {
+                env: "prod",
+                region: Some("us-east-1"),
+                policy: &policy,
+            },
+        );
         let _ = report.to_markdown();
         let _ = report.to_json();
     }

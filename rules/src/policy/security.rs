@@ -52,7 +52,7 @@ pub(super) fn check(
     {
         if is_changing(rc) {
             match rc.type_name.as_str() {
-                "aws_security_group" => security_group(rc, ctx, out),
+                "aws_security_group" | "aws_default_security_group" => security_group(rc, ctx, out),
                 "aws_security_group_rule" => security_group_rule(rc, ctx, out),
                 "aws_vpc_security_group_ingress_rule" => vpc_ingress_rule(rc, ctx, out),
                 "aws_db_instance" => db_instance(rc, ctx, out),
