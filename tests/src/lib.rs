@@ -137,4 +137,82 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+impl TempRepo {
+    /// Makes `rel` a symbolic link to `target` (taken literally, as `ln -s target rel` would).
+    pub fn symlink(&self, rel: &str, target: &str) -> &Self {
+        let p = self.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::os::unix::fs::symlink(target, p).expect("symlink");
+        self
+    }
+
+    /// Writes several files at once.
+    pub fn write_all(&self, files: &[(&str, &str)]) -> &Self {
+        for (rel, content) in files {
+            self.write(rel, content);
+        }
+        self
+    }
+
+    /// The repository's work tree as git reports it, without the trailing `/`: what
+    /// `get_repo_root()` returns.
+    pub fn root(&self) -> String {
+        let wd = self.repo.workdir().unwrap_or_else(|| self.path());
+        wd.to_string_lossy().trim_end_matches('/').to_string()
+    }
+
+    /// Every unit of the committed HEAD, evaluated, through [`agent::repo::Repo`].
+    pub fn graph_at_head(&self) -> std::sync::Arc<agent::repo::GraphView> {
+        let repo = agent::repo::Repo::open(self.path()).expect("open repo");
+        repo.graph(Some("HEAD")).expect("graph of HEAD")
+    }
+
+    /// The units affected between `base` and HEAD.
+    pub fn affected_since(&self, base: &str, include_dependents: bool) -> agent::repo::ChangeSet {
+        let repo = agent::repo::Repo::open(self.path()).expect("open repo");
+        repo.affected(base, "HEAD", include_dependents)
+            .expect("affected units")
+    }
+}
+
+/// A unit of a graph view; panics with the units and errors there are when it is missing.
+pub fn unit<'a>(view: &'a agent::repo::GraphView, path: &str) -> &'a agent::units::Unit {
+    match view.inventory.units.get(path) {
+        Some(u) => u,
+        None => panic!(
+            "no unit {path}; units: {:?}; errors: {}",
+            view.inventory.units.keys().collect::<Vec<_>>(),
+            view.inventory
+                .errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
+/// A unit's evaluated configuration (includes merged) as JSON, for assertions.
+pub fn config_json(unit: &agent::units::Unit) -> serde_json::Value {
+    let eval = unit.eval.as_ref().expect("the unit was evaluated");
+    serde_json::to_value(&eval.config).expect("configuration as JSON")
+}
+
+/// The evaluation error reported for the file `file`; panics listing every error otherwise.
+pub fn error_for<'a>(
+    view: &'a agent::repo::GraphView,
+    file: &str,
+) -> &'a agent::terragrunt::EvalError {
+    match view.inventory.errors.iter().find(|e| e.file == file) {
+        Some(e) => e,
+        None => panic!(
+            "no error reported for {file}; errors: {:?}; units: {:?}",
+            view.inventory.errors,
+            view.inventory.units.keys().collect::<Vec<_>>()
+        ),
+    }
+}
 pub mod moto;

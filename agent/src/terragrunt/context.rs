@@ -11,7 +11,7 @@ use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::Value;
 
 use super::eval::Evaluator;
-use crate::snapshot::{join, normalize, parent, relative};
+use crate::snapshot::{join, normalize, parent, relative, ReadError, Snapshot};
 
 /// Why a file became part of a unit's inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +68,9 @@ pub struct Frame {
 
 thread_local! {
     static STACK: RefCell<Vec<Rc<Frame>>> = const { RefCell::new(Vec::new()) };
+    /// Files being read with `read_terragrunt_config`, outermost first: a file that reads itself,
+    /// directly or through others, would otherwise recurse until the stack overflows.
+    static READING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` with `frame` on top of the stack.
@@ -212,6 +215,8 @@ fn find_in_parent_folders(a: FuncArgs) -> Res {
         if snap.is_file(&candidate) {
             return Ok(Value::String(f.abs(&candidate)));
         }
+        // Looking further up would silently pick another file than the one that is there.
+        refuse_escaping_link(snap, &candidate)?;
     }
     match fallback {
         Some(v) => Ok(v),
@@ -222,18 +227,51 @@ fn find_in_parent_folders(a: FuncArgs) -> Res {
     }
 }
 
+/// For a path that is not a file of the snapshot: an error when it is a symlink pointing outside
+/// the repository, which must be refused rather than taken for a missing file.
+fn refuse_escaping_link(snap: &Snapshot, rel: &str) -> Result<(), String> {
+    match snap.read(rel) {
+        Err(e @ ReadError::SymlinkOutside { .. }) => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
 fn read_terragrunt_config(a: FuncArgs) -> Res {
     let f = top()?;
     let path = arg_str(&a, 0, "the config path")?;
     let rel = f.resolve(&path, &f.tg_dir)?;
     if !f.ev.snapshot().is_file(&rel) {
+        refuse_escaping_link(f.ev.snapshot(), &rel)?;
         f.deps.borrow_mut().probes.insert(rel.clone());
         if let Some(default) = a.get(1) {
             return Ok(default.clone());
         }
         return Err(format!("{rel} does not exist"));
     }
-    let result = f.ev.read_config(&rel)?;
+    let cycle = READING.with(|r| {
+        let r = r.borrow();
+        r.iter().position(|p| *p == rel).map(|i| {
+            let mut chain: Vec<&str> = r[i..].iter().map(String::as_str).collect();
+            chain.push(&rel);
+            chain.join(" -> ")
+        })
+    });
+    if let Some(chain) = cycle {
+        return Err(format!("{rel} reads itself: {chain}"));
+    }
+    READING.with(|r| r.borrow_mut().push(rel.clone()));
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            READING.with(|r| {
+                r.borrow_mut().pop();
+            });
+        }
+    }
+    let result = {
+        let _pop = Pop;
+        f.ev.read_config(&rel)?
+    };
     let mut deps = f.deps.borrow_mut();
     deps.read(&rel, ReadKind::ReadConfig, "");
     deps.merge(&result.deps, &rel);
@@ -348,6 +386,9 @@ fn fileexists(a: FuncArgs) -> Res {
     let path = arg_str(&a, 0, "the file path")?;
     let rel = f.resolve(&path, &f.tg_dir)?;
     let exists = f.ev.snapshot().is_file(&rel);
+    if !exists {
+        refuse_escaping_link(f.ev.snapshot(), &rel)?;
+    }
     let mut deps = f.deps.borrow_mut();
     deps.probes.insert(rel.clone());
     if exists {

@@ -353,6 +353,23 @@ fn substr(a: FuncArgs) -> Res {
     };
     Ok(Value::String(s[off..end].iter().collect()))
 }
+/// Go's fmt refuses widths and precisions above this; so does Slipway, rather than build a
+/// string of any size a configuration asks for.
+const MAX_WIDTH: usize = 1_000_000;
+
+/// Parses a run of digits of a format directive, refusing values above [`MAX_WIDTH`].
+fn directive_number(digits: &str, what: &str, spec: &str) -> Result<Option<usize>, String> {
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    match digits.parse::<usize>() {
+        Ok(n) if n <= MAX_WIDTH => Ok(Some(n)),
+        _ => Err(format!(
+            "the {what} {digits} in \"{spec}\" is too large (at most {MAX_WIDTH})"
+        )),
+    }
+}
+
 fn format(a: FuncArgs) -> Res {
     if a.is_empty() {
         return Err("expects a format string".into());
@@ -366,15 +383,35 @@ fn format(a: FuncArgs) -> Res {
             out.push(c);
             continue;
         }
-        // Flags and width are accepted and ignored except for %0Nd padding.
-        let mut flags = String::new();
+        // %[flags][width][.precision]verb
+        let mut left = false;
+        let mut zero = false;
+        let mut plus = false;
         while let Some(&f) = chars.peek() {
-            if f.is_ascii_digit() || f == '-' || f == '+' || f == '#' || f == '.' || f == ' ' {
-                flags.push(f);
-                chars.next();
-            } else {
-                break;
+            match f {
+                '-' => left = true,
+                '0' => zero = true,
+                '+' => plus = true,
+                '#' | ' ' => {}
+                _ => break,
             }
+            chars.next();
+        }
+        let mut width = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            width.push(d);
+            chars.next();
+        }
+        let width = directive_number(&width, "width", &spec)?;
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut p = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                p.push(d);
+                chars.next();
+            }
+            precision = Some(directive_number(&p, "precision", &spec)?.unwrap_or(0));
         }
         let verb = chars
             .next()
@@ -387,36 +424,57 @@ fn format(a: FuncArgs) -> Res {
             .get(next)
             .ok_or_else(|| format!("not enough arguments for the format \"{spec}\""))?;
         next += 1;
-        match verb {
-            's' | 'v' => out.push_str(&match arg {
-                Value::Array(_) | Value::Object(_) => {
-                    serde_json::to_string(arg).map_err(|e| e.to_string())?
+        let (text, numeric) = match verb {
+            's' | 'v' => {
+                let s = match arg {
+                    Value::Array(_) | Value::Object(_) => json_text(arg),
+                    other => display(other)?,
+                };
+                match precision {
+                    Some(p) => (s.chars().take(p).collect(), false),
+                    None => (s, false),
                 }
-                other => display(other)?,
-            }),
-            'q' => out.push_str(&serde_json::to_string(&display(arg)?).map_err(|e| e.to_string())?),
+            }
+            'q' => (
+                serde_json::to_string(&display(arg)?).map_err(|e| e.to_string())?,
+                false,
+            ),
             'd' => {
                 let n = int(arg, "a %d argument")?;
-                let width: usize = flags.trim_start_matches('0').parse().unwrap_or(0);
-                if flags.starts_with('0') {
-                    out.push_str(&format!("{n:0width$}"));
-                } else {
-                    out.push_str(&format!("{n:width$}"));
-                }
+                let sign = if plus && n >= 0 { "+" } else { "" };
+                (format!("{sign}{n}"), true)
             }
             'f' => {
                 let n = number(arg, "a %f argument")?;
-                let prec: usize = flags
-                    .split_once('.')
-                    .and_then(|(_, p)| p.parse().ok())
-                    .unwrap_or(6);
-                out.push_str(&format!("{n:.prec$}"));
+                let prec = precision.unwrap_or(6);
+                let sign = if plus && n >= 0.0 { "+" } else { "" };
+                (format!("{sign}{n:.prec$}"), true)
             }
             't' => match arg {
-                Value::Bool(b) => out.push_str(&b.to_string()),
+                Value::Bool(b) => (b.to_string(), false),
                 other => return Err(format!("%t needs a bool, got {}", type_name(other))),
             },
             other => return Err(format!("unsupported format verb %{other}")),
+        };
+        let width = width.unwrap_or(0);
+        let len = text.chars().count();
+        if len >= width {
+            out.push_str(&text);
+        } else if left {
+            out.push_str(&text);
+            out.extend(std::iter::repeat_n(' ', width - len));
+        } else if zero && numeric {
+            // Zeros go after the sign: %05d of -42 is -0042.
+            let (sign, digits) = match text.strip_prefix(['-', '+']) {
+                Some(rest) => (&text[..1], rest),
+                None => ("", text.as_str()),
+            };
+            out.push_str(sign);
+            out.extend(std::iter::repeat_n('0', width - len));
+            out.push_str(digits);
+        } else {
+            out.extend(std::iter::repeat_n(' ', width - len));
+            out.push_str(&text);
         }
     }
     Ok(Value::String(out))
@@ -744,10 +802,70 @@ fn tomap(a: FuncArgs) -> Res {
 
 fn jsonencode(a: FuncArgs) -> Res {
     arity(&a, 1, 1)?;
-    serde_json::to_string(&a[0])
-        .map(Value::String)
-        .map_err(|e| e.to_string())
+    Ok(Value::String(json_text(&a[0])))
 }
+
+/// JSON as Terraform's `jsonencode` writes it: object keys sorted, and `<`, `>`, `&`, U+2028 and
+/// U+2029 escaped.
+fn json_text(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_json_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(k, out);
+                out.push(':');
+                if let Some(item) = m.get(k) {
+                    write_json(item, out);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\u{0}'..='\u{1f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn jsondecode(a: FuncArgs) -> Res {
     let s = str1(&a)?;
     serde_json::from_str::<Value>(&s).map_err(|e| format!("invalid JSON: {e}"))
@@ -780,8 +898,12 @@ fn cidrsubnet(a: FuncArgs) -> Res {
     let (ip, bits) = parse_cidr(&string(&a[0], "the prefix")?)?;
     let newbits = int(&a[1], "newbits")?;
     let netnum = int(&a[2], "netnum")?;
+    // Checked before any arithmetic: newbits comes from the configuration and may be huge.
+    if !(0..=32).contains(&newbits) {
+        return Err(format!("cannot extend a /{bits} prefix by {newbits} bits"));
+    }
     let total = bits as i64 + newbits;
-    if newbits < 0 || total > 32 || netnum < 0 || netnum >= (1i64 << newbits) {
+    if total > 32 || netnum < 0 || netnum >= (1i64 << newbits) {
         return Err(format!("cannot make subnet {netnum} of {newbits} new bits"));
     }
     let mask = if bits == 0 {

@@ -36,10 +36,18 @@ pub fn is_remote(source: &str) -> bool {
         || s.starts_with("github.com/")
         || s.starts_with("bitbucket.org/")
         || s.starts_with("tfr://")
+        || looks_like_host(s)
         || (!s.starts_with('.')
             && !s.starts_with('/')
             && s.split('/').count() >= 3
             && !s.contains("//"))
+}
+
+/// `gitlab.com/org/repo//sub`, `bucket.s3.amazonaws.com/key`: a first path component with a dot
+/// in it is a host, as go-getter's detectors read it, even when a `//` subdirectory follows.
+fn looks_like_host(s: &str) -> bool {
+    let first = s.split('/').next().unwrap_or_default();
+    s.contains('/') && !first.starts_with('.') && !first.contains(':') && first.contains('.')
 }
 
 /// Classifies a unit's `terraform.source`, resolving local paths with `resolve` (which refuses
