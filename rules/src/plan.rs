@@ -1629,11 +1629,6 @@ impl ResourceView<'_> {
             .collect();
         marker_at(&self.change.after_unknown, &segs)
     }
-
-    /// The module path without instance keys, "" in the root module.
-    pub fn module_path(&self) -> String {
-        strip_instance_keys(self.module_address.as_deref().unwrap_or(""))
-    }
 }
 
 fn value_at<'a>(value: &'a Value, sensitive: &Value, path: &[&str]) -> Option<&'a Value> {
