@@ -41,6 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let files = synth::files(synth::Shape::new(n));
         let (repo, base) = synth::write_repo(dir.path(), &files)?;
+        synth::pack(&repo, base)?;
+        let repo = git2::Repository::open(dir.path())?;
         let head = synth::commit_files(
             &repo,
             Some(base),

@@ -209,6 +209,26 @@ pub fn write_repo(
     Ok((repo, oid))
 }
 
+/// Packs every object reachable from `commit` into one pack file and removes the loose copies,
+/// as a clone or a fetch leaves a repository.
+pub fn pack(repo: &Repository, commit: Oid) -> Result<(), git2::Error> {
+    let mut pb = repo.packbuilder()?;
+    let mut walk = repo.revwalk()?;
+    walk.push(commit)?;
+    pb.insert_walk(&mut walk)?;
+    let objects = repo.path().join("objects");
+    pb.write(&objects.join("pack"), 0o644)?;
+    for entry in std::fs::read_dir(&objects).map_err(|e| git2::Error::from_str(&e.to_string()))? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.len() == 2 && name.chars().all(|c| c.is_ascii_hexdigit()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
 /// Commits `files` (added or replaced) on top of `parent` (or as a root commit), without a work
 /// tree: blobs and trees are written straight into the object database.
 pub fn commit_files(

@@ -58,7 +58,8 @@ impl Unit {
 /// All units of a snapshot, and the ones that failed to evaluate.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
-    pub units: BTreeMap<String, Unit>,
+    /// Units by directory. Shared: a derived inventory reuses the units a change left alone.
+    pub units: BTreeMap<String, Arc<Unit>>,
     /// Every evaluation error, one per failed unit, in path order.
     pub errors: Vec<EvalError>,
     /// Failed units by directory.
@@ -83,12 +84,12 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
         .collect();
     candidates.sort();
 
-    let results = evaluate_all(&snap, &cache, &candidates);
+    let results = evaluate_all(&snap, &cache, config, &candidates);
 
     // A configuration that another one includes is a parent, not a unit.
     let mut parents = BTreeSet::new();
     for r in results.iter().flatten() {
-        for inc in &r.includes {
+        for inc in r.eval.iter().flat_map(|e| e.includes.iter()) {
             parents.insert(parent(&inc.path).to_string());
         }
     }
@@ -97,15 +98,13 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
         parents,
         ..Inventory::default()
     };
-    let ev = Evaluator::new(snap.clone(), cache);
-    let mut module_memo: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
     for (dir, result) in candidates.iter().zip(results) {
         if inv.parents.contains(dir) {
             continue;
         }
-        match result.and_then(|e| build_unit(&ev, &snap, config, dir, e, &mut module_memo)) {
+        match result {
             Ok(unit) => {
-                inv.units.insert(dir.clone(), unit);
+                inv.units.insert(dir.clone(), Arc::new(unit));
             }
             Err(e) => {
                 inv.failed.insert(dir.clone(), e);
@@ -181,7 +180,7 @@ pub fn update(
         .into_iter()
         .filter(|d| snap.is_file(&join(d, UNIT_FILE)))
         .collect();
-    let results = evaluate_all(&snap, &cache, &dirty);
+    let results = evaluate_all(&snap, &cache, config, &dirty);
 
     let mut inv = Inventory {
         units: prev.units.clone(),
@@ -192,21 +191,17 @@ pub fn update(
     // Units whose file is gone.
     inv.units
         .retain(|dir, _| snap.is_file(&join(dir, UNIT_FILE)));
-    let ev = Evaluator::new(snap.clone(), cache);
-    let mut module_memo = HashMap::new();
     for (dir, result) in dirty.iter().zip(results) {
         inv.units.remove(dir);
-        if let Ok(e) = &result {
-            if e.includes
-                .iter()
-                .any(|i| !inv.parents.contains(parent(&i.path)))
-            {
+        if let Ok(u) = &result {
+            let mut includes = u.eval.iter().flat_map(|e| e.includes.iter());
+            if includes.any(|i| !inv.parents.contains(parent(&i.path))) {
                 return None;
             }
         }
-        match result.and_then(|e| build_unit(&ev, &snap, config, dir, e, &mut module_memo)) {
+        match result {
             Ok(unit) => {
-                inv.units.insert(dir.clone(), unit);
+                inv.units.insert(dir.clone(), Arc::new(unit));
             }
             Err(e) => {
                 inv.failed.insert(dir.clone(), e);
@@ -227,28 +222,34 @@ pub fn update(
     Some(inv)
 }
 
+/// Evaluates and builds the units in `dirs`, on every core.
 fn evaluate_all(
     snap: &Arc<Snapshot>,
     cache: &Arc<EvalCache>,
+    config: &RepoConfig,
     dirs: &[String],
-) -> Vec<Result<UnitEval, EvalError>> {
+) -> Vec<Result<Unit, EvalError>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(dirs.len().max(1));
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<UnitEval, EvalError>>> = Vec::new();
+    let mut slots: Vec<Option<Result<Unit, EvalError>>> = Vec::new();
     slots.resize_with(dirs.len(), || None);
-    let parts: Vec<Vec<(usize, Result<UnitEval, EvalError>)>> = std::thread::scope(|s| {
+    let parts: Vec<Vec<(usize, Result<Unit, EvalError>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     let ev = Evaluator::new(snap.clone(), cache.clone());
+                    let mut memo = HashMap::new();
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        out.push((i, ev.eval_unit(dir, None)));
+                        let unit = ev
+                            .eval_unit(dir, None)
+                            .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo));
+                        out.push((i, unit));
                     }
                     out
                 })

@@ -159,19 +159,30 @@ impl Evaluator {
         normalize(&joined).ok_or_else(|| format!("{path} escapes the repository"))
     }
 
-    fn parse(&self, file: &str) -> Result<Arc<Result<Parsed, SyntaxError>>, EvalError> {
+    /// Parses a file; `shared` files (included or read by others) are kept in the cache by
+    /// blob id. A unit's own file is parsed once per evaluation and not kept: units are cached
+    /// whole, and keeping every unit's syntax tree would cost more memory than it saves time.
+    fn parse(
+        &self,
+        file: &str,
+        shared: bool,
+    ) -> Result<Arc<Result<Parsed, SyntaxError>>, EvalError> {
         let oid = self.snap.blob_id(file).ok_or_else(|| {
             EvalError::new(file, 0, "file", "no such file in this revision".to_string())
         })?;
-        if let Some(p) = self.lock_parsed().get(&oid) {
-            return Ok(p.clone());
+        if shared {
+            if let Some(p) = self.lock_parsed().get(&oid) {
+                return Ok(p.clone());
+            }
         }
         let text = self
             .snap
             .read_text(file)
             .map_err(|e| EvalError::new(file, 0, "file", e.to_string()))?;
         let parsed = Arc::new(Parsed::parse(&text));
-        self.lock_parsed().insert(oid, parsed.clone());
+        if shared {
+            self.lock_parsed().insert(oid, parsed.clone());
+        }
         Ok(parsed)
     }
 
@@ -269,7 +280,7 @@ impl Evaluator {
         deps: Rc<RefCell<Deps>>,
         outputs: Option<&BTreeMap<String, Value>>,
     ) -> Result<FileEval, EvalError> {
-        let parsed = self.parse(file)?;
+        let parsed = self.parse(file, !matches!(role, Role::Unit))?;
         let parsed = match &*parsed {
             Ok(p) => p,
             Err(e) => {
@@ -311,21 +322,7 @@ impl Evaluator {
         let err = |key: &str, construct: &str, msg: String| {
             EvalError::new(file, parsed.line(key), construct, msg)
         };
-        let mut ctx = Context::new();
-        funcs::register(&mut ctx);
-        context::register(&mut ctx);
-        ctx.declare_func(
-            "try",
-            hcl::eval::FuncDef::builder()
-                .variadic_param(hcl::eval::ParamType::Any)
-                .build(eager_try),
-        );
-        ctx.declare_func(
-            "can",
-            hcl::eval::FuncDef::builder()
-                .variadic_param(hcl::eval::ParamType::Any)
-                .build(eager_can),
-        );
+        let mut ctx = PooledContext::take();
 
         // Unknown top-level constructs are errors, as they are for Terragrunt.
         for attr in body.attributes() {
@@ -419,7 +416,7 @@ impl Evaluator {
                 file: rel.clone(),
                 deps: deps.clone(),
             };
-            let inc_parsed = self.parse(&rel)?;
+            let inc_parsed = self.parse(&rel, true)?;
             let inc_parsed = match &*inc_parsed {
                 Ok(p) => p,
                 Err(e) => {
@@ -601,6 +598,65 @@ impl Evaluator {
             includes,
             deferred,
         })
+    }
+}
+
+thread_local! {
+    // Contexts with every function declared, reused: declaring ~90 functions costs more than
+    // evaluating a typical configuration.
+    static CONTEXTS: RefCell<Vec<Context<'static>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A context from the thread's pool, its variables reset; returned to the pool on drop.
+struct PooledContext(Option<Context<'static>>);
+
+impl PooledContext {
+    fn take() -> PooledContext {
+        let mut ctx = CONTEXTS
+            .with(|c| c.borrow_mut().pop())
+            .unwrap_or_else(|| {
+                let mut ctx = Context::new();
+                funcs::register(&mut ctx);
+                context::register(&mut ctx);
+                ctx.declare_func(
+                    "try",
+                    hcl::eval::FuncDef::builder()
+                        .variadic_param(hcl::eval::ParamType::Any)
+                        .build(eager_try),
+                );
+                ctx.declare_func(
+                    "can",
+                    hcl::eval::FuncDef::builder()
+                        .variadic_param(hcl::eval::ParamType::Any)
+                        .build(eager_can),
+                );
+                ctx
+            });
+        for var in ["include", "local", "feature", "dependency"] {
+            ctx.declare_var(var, Value::Object(Map::new()));
+        }
+        PooledContext(Some(ctx))
+    }
+}
+
+impl std::ops::Deref for PooledContext {
+    type Target = Context<'static>;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().unwrap_or_else(|| unreachable!("taken until drop"))
+    }
+}
+
+impl std::ops::DerefMut for PooledContext {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0.as_mut().unwrap_or_else(|| unreachable!("taken until drop"))
+    }
+}
+
+impl Drop for PooledContext {
+    fn drop(&mut self) {
+        if let Some(ctx) = self.0.take() {
+            CONTEXTS.with(|c| c.borrow_mut().push(ctx));
+        }
     }
 }
 

@@ -73,6 +73,32 @@ pub fn register(ctx: &mut Context<'_>) {
             FuncDef::builder().variadic_param(ParamType::Any).build(*f),
         );
     }
+    ctx.declare_func(
+        super::parse::TEMPLATE_FUNC,
+        FuncDef::builder()
+            .variadic_param(ParamType::Any)
+            .build(template),
+    );
+}
+
+/// A compiled string template: its parts, converted to strings and joined.
+fn template(a: FuncArgs) -> Res {
+    let mut out = String::new();
+    for v in a.iter() {
+        match v {
+            Value::String(s) => out.push_str(s),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::Bool(b) => out.push_str(&b.to_string()),
+            Value::Null => return Err("cannot interpolate a null value into a string".into()),
+            other => {
+                return Err(format!(
+                    "cannot interpolate a {} into a string",
+                    type_name(other)
+                ))
+            }
+        }
+    }
+    Ok(Value::String(out))
 }
 
 /// Names of the functions `register` provides.

@@ -70,10 +70,9 @@ impl Parsed {
                 }
             }
         }
-        Ok(Parsed {
-            body: edit.into(),
-            lines,
-        })
+        let mut body: hcl::Body = edit.into();
+        compile_body(&mut body);
+        Ok(Parsed { body, lines })
     }
 
     /// Line of a construct (0 when unknown).
@@ -89,4 +88,129 @@ pub fn block_key(ident: &str, labels: impl Iterator<Item = String>) -> String {
         key.push_str(&format!(" \"{l}\""));
     }
     key
+}
+
+/// Name of the internal function string templates are compiled into.
+pub const TEMPLATE_FUNC: &str = "__slipway_template";
+
+/// Compiles string templates (`"${a}-${b}"`, plain heredocs) into calls of [`TEMPLATE_FUNC`]
+/// once per parsed file. hcl-rs parses a template's text again on every evaluation, and a root
+/// configuration is evaluated once per unit: this is where most of that time went. Templates
+/// with directives, strip markers or indented heredocs are left to hcl-rs.
+fn compile_body(body: &mut hcl::Body) {
+    for structure in body.0.iter_mut() {
+        match structure {
+            hcl::Structure::Attribute(a) => compile_expr(&mut a.expr),
+            hcl::Structure::Block(b) => compile_body(&mut b.body),
+        }
+    }
+}
+
+fn compile_expr(expr: &mut hcl::Expression) {
+    use hcl::expr::{HeredocStripMode, Operation, TemplateExpr};
+    use hcl::template::{Element, Strip};
+    use hcl::Expression;
+    match expr {
+        Expression::TemplateExpr(t) => {
+            let text = match t.as_ref() {
+                TemplateExpr::QuotedString(s) => s.clone(),
+                TemplateExpr::Heredoc(h) if h.strip == HeredocStripMode::None => {
+                    h.template.clone()
+                }
+                TemplateExpr::Heredoc(_) => return,
+            };
+            let Ok(template) = text.parse::<hcl::Template>() else {
+                return;
+            };
+            let elements = template.elements();
+            let plain = elements.iter().all(|e| match e {
+                Element::Literal(_) => true,
+                Element::Interpolation(i) => i.strip == Strip::None,
+                Element::Directive(_) => false,
+            });
+            if !plain {
+                return;
+            }
+            // A lone interpolation yields its value unconverted, as HCL specifies.
+            if let [Element::Interpolation(i)] = elements {
+                let mut inner = i.expr.clone();
+                compile_expr(&mut inner);
+                *expr = inner;
+                return;
+            }
+            let args = elements
+                .iter()
+                .map(|e| match e {
+                    Element::Literal(l) => Expression::String(l.clone()),
+                    Element::Interpolation(i) => {
+                        let mut inner = i.expr.clone();
+                        compile_expr(&mut inner);
+                        inner
+                    }
+                    Element::Directive(_) => Expression::Null,
+                })
+                .collect();
+            let mut call = hcl::expr::FuncCall::new(TEMPLATE_FUNC);
+            call.args = args;
+            *expr = Expression::FuncCall(Box::new(call));
+        }
+        Expression::Array(a) => a.iter_mut().for_each(compile_expr),
+        Expression::Object(o) => {
+            for (_, v) in o.iter_mut() {
+                compile_expr(v);
+            }
+        }
+        Expression::FuncCall(f) => f.args.iter_mut().for_each(compile_expr),
+        Expression::Parenthesis(e) => compile_expr(e),
+        Expression::Conditional(c) => {
+            compile_expr(&mut c.cond_expr);
+            compile_expr(&mut c.true_expr);
+            compile_expr(&mut c.false_expr);
+        }
+        Expression::Operation(op) => match op.as_mut() {
+            Operation::Unary(u) => compile_expr(&mut u.expr),
+            Operation::Binary(b) => {
+                compile_expr(&mut b.lhs_expr);
+                compile_expr(&mut b.rhs_expr);
+            }
+        },
+        Expression::Traversal(t) => compile_expr(&mut t.expr),
+        Expression::ForExpr(f) => {
+            compile_expr(&mut f.collection_expr);
+            if let Some(k) = f.key_expr.as_mut() {
+                compile_expr(k);
+            }
+            compile_expr(&mut f.value_expr);
+            if let Some(c) = f.cond_expr.as_mut() {
+                compile_expr(c);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcl::eval::{Context, Evaluate};
+
+    fn eval(text: &str) -> Result<hcl::Value, String> {
+        let parsed = Parsed::parse(text).map_err(|e| e.message)?;
+        let mut ctx = Context::new();
+        crate::terragrunt::funcs::register(&mut ctx);
+        ctx.declare_var("n", 3);
+        ctx.declare_var("name", "api");
+        let attr = parsed.body.attributes().next().ok_or("no attribute")?;
+        attr.expr().evaluate(&ctx).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn compiled_templates_evaluate_like_hcl_templates() {
+        assert_eq!(eval(r#"a = "${name}-${n}x""#).unwrap(), hcl::Value::from("api-3x"));
+        assert_eq!(eval(r#"a = "${n}""#).unwrap(), hcl::Value::from(3));
+        assert_eq!(eval("a = <<EOT\nhi ${name}\nEOT\n").unwrap(), hcl::Value::from("hi api\n"));
+        assert_eq!(eval("a = <<-EOT\n    hi ${name}\n    EOT\n").unwrap(), hcl::Value::from("hi api\n"));
+        assert_eq!(eval(r#"a = "%{ if n > 1 }many%{ endif }""#).unwrap(), hcl::Value::from("many"));
+        assert!(eval(r#"a = "x${[1]}""#).unwrap_err().contains("list"));
+    }
 }
