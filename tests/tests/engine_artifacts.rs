@@ -194,3 +194,39 @@ async fn terraform_still_refuses_a_stale_plan() {
     assert!(matches!(err, RunError::StalePlan { .. }), "{err}");
     assert!(err.to_string().contains("Saved plan is stale"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_all_applies_dependencies_first_and_skips_dependents_of_a_failure() {
+    let repo = TempRepo::example();
+    // prod's database cannot apply (a string where a number is needed).
+    repo.edit(
+        "live/accounts/prod/us-east-1/database/terragrunt.hcl",
+        "storage_gb     = include.root.locals.env.locals.storage_gb",
+        "storage_gb     = \"lots\"",
+    );
+    repo.commit("broken prod database");
+    let work = tempfile::tempdir().unwrap();
+    let (runner, _store, _events) = runner(settings(work.path())).await;
+    let ws = workspace(&repo);
+    let units = [
+        APP,
+        DB,
+        "live/accounts/prod/us-east-1/app",
+        "live/accounts/prod/us-east-1/database",
+    ]
+    .map(String::from);
+    let results = runner.apply_all(ws, &units).await;
+
+    // dev: the database first, so the app got its real endpoint.
+    let app = results[0].1.as_ref().unwrap();
+    assert!(app.log.contains("db-dev.internal:3306"), "{}", app.log);
+    assert!(results[1].1.is_ok());
+    // prod: the database failed, so its app never ran.
+    assert!(matches!(results[3].1, Err(RunError::Terraform { .. })));
+    match &results[2].1 {
+        Err(RunError::DependencyFailed { dependency, .. }) => {
+            assert_eq!(dependency, "live/accounts/prod/us-east-1/database")
+        }
+        other => panic!("{other:?}"),
+    }
+}

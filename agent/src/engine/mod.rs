@@ -673,7 +673,6 @@ struct Inner {
     assumer: Arc<Assumer>,
     store: Arc<dyn ArtifactStore>,
     slots: Arc<Semaphore>,
-    unit_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     events: Option<mpsc::UnboundedSender<RunEvent>>,
     cancel: watch::Sender<bool>,
 }
@@ -709,7 +708,6 @@ impl Runner {
                 executor,
                 assumer,
                 store,
-                unit_locks: Mutex::new(HashMap::new()),
                 events,
                 cancel,
             }),
@@ -736,9 +734,14 @@ impl Runner {
         }
     }
 
+    /// The lock of a unit's working directory: process-wide, so that two runners sharing a
+    /// work root cannot run one unit at once either.
     fn unit_lock(&self, unit: &str) -> Arc<tokio::sync::Mutex<()>> {
-        lock(&self.inner.unit_locks)
-            .entry(unit.to_string())
+        static LOCKS: std::sync::OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+            std::sync::OnceLock::new();
+        let key = self.inner.settings.work_root.join(unit);
+        lock(LOCKS.get_or_init(Default::default))
+            .entry(key)
             .or_default()
             .clone()
     }

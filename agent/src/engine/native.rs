@@ -130,8 +130,7 @@ impl Executor for Native {
     async fn plan(&self, job: &Job) -> Result<PlanProduct, RunError> {
         let run_dir = self.prepare(job).await?;
         let plan_file = job.plan_path();
-        let env = job.child_env().await?;
-        let cmds = plan_commands(&job.settings.terraform, &run_dir, &plan_file, &env);
+        let cmds = plan_commands(&job.settings.terraform, &run_dir, &plan_file, &[]);
         let mut plan_json = Vec::new();
         for c in &cmds {
             // Fresh credentials for each step, so a long run never outlives them.
@@ -161,8 +160,7 @@ impl Executor for Native {
                 unit: job.unit.path.clone(),
                 message: format!("cannot write {}: {e}", path.display()),
             })?;
-        let env = job.child_env().await?;
-        for c in apply_commands(&job.settings.terraform, &run_dir, &path, &env) {
+        for c in apply_commands(&job.settings.terraform, &run_dir, &path, &[]) {
             let mut c = c;
             c.env = job.child_env().await?;
             if c.step == "init" {
