@@ -83,3 +83,43 @@ async fn a_refused_assume_role_fails_that_unit_only_and_names_role_and_unit() {
         sandbox.notes
     );
 }
+
+#[test]
+fn roles_come_from_account_hcl_when_slipway_toml_names_none() {
+    let repo = TempRepo::example();
+    let toml: String = repo
+        .read("slipway.toml")
+        .lines()
+        .filter(|l| !l.starts_with("plan_role") && !l.starts_with("apply_role"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    repo.write("slipway.toml", &toml);
+    repo.write(
+        "live/accounts/prod/account.hcl",
+        r#"locals {
+  account_name   = "prod"
+  account_id     = "333333333333"
+  plan_role_arn  = "arn:aws:iam::333333333333:role/from-account-hcl-plan"
+  apply_role_arn = "arn:aws:iam::333333333333:role/from-account-hcl-apply"
+}
+"#,
+    );
+    repo.commit("roles in account.hcl");
+    let ws = workspace(&repo);
+    let prod = &ws.units["live/accounts/prod/us-east-1/app"];
+    let role = |u, a| agent::aws::role_for(&ws.config, &ws.snapshot, u, a).map(|r| r.arn);
+    use agent::aws::Action::{Apply, Plan};
+    assert_eq!(
+        role(prod, Plan).as_deref(),
+        Some("arn:aws:iam::333333333333:role/from-account-hcl-plan")
+    );
+    assert_eq!(
+        role(prod, Apply).as_deref(),
+        Some("arn:aws:iam::333333333333:role/from-account-hcl-apply")
+    );
+    // dev's account.hcl names no role, and neither does slipway.toml any more.
+    assert_eq!(
+        role(&ws.units["live/accounts/dev/us-east-1/app"], Plan),
+        None
+    );
+}
