@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use rules::plan::{Action, Plan};
+use rules::{Report, Severity};
 use serde::Serialize;
 
 /// GitHub rejects comment bodies longer than this many characters.
@@ -36,6 +37,8 @@ pub struct UnitReview {
     /// Why the unit is part of the change.
     pub reasons: Vec<String>,
     pub outcome: Outcome,
+    /// Policy findings and cost of the plan, when it was planned.
+    pub report: Option<Report>,
 }
 
 /// What happened to a unit.
@@ -82,17 +85,41 @@ pub fn render(review: &Review) -> String {
         return out;
     }
 
-    out.push_str("| Unit | Env | Result |\n|---|---|---|\n");
+    out.push_str("| Unit | Env | Plan | Cost / month | Checks |\n|---|---|---|---|---|\n");
     for u in &review.units {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             u.path,
             u.env.as_deref().unwrap_or("—"),
-            result_cell(&u.outcome)
+            result_cell(&u.outcome),
+            cost_cell(u.report.as_ref()),
+            checks_cell(u.report.as_ref()),
         );
     }
     out.push('\n');
+    let reports: Vec<&Report> = review
+        .units
+        .iter()
+        .filter_map(|u| u.report.as_ref())
+        .collect();
+    if !reports.is_empty() {
+        let before: f64 = reports.iter().map(|r| r.cost.monthly_before).sum();
+        let after: f64 = reports.iter().map(|r| r.cost.monthly_after).sum();
+        let _ = writeln!(
+            out,
+            "**Monthly cost:** ${before:.2} → ${after:.2} ({}) for the priced resources.",
+            money_delta(after - before)
+        );
+        let blocking: usize = reports.iter().map(|r| r.blocking().len()).sum();
+        if blocking > 0 {
+            let _ = writeln!(
+                out,
+                "\n**{blocking} blocking finding(s):** apply is refused until they are fixed or exempted in `slipway.toml`."
+            );
+        }
+        out.push('\n');
+    }
 
     for e in &review.errors {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", e.replace('\n', "\n> "));
@@ -129,6 +156,107 @@ fn result_cell(o: &Outcome) -> String {
     }
 }
 
+fn money_delta(d: f64) -> String {
+    if d.abs() < 0.005 {
+        "no change".into()
+    } else if d > 0.0 {
+        format!("+${d:.2}")
+    } else {
+        format!("-${:.2}", -d)
+    }
+}
+
+fn cost_cell(r: Option<&Report>) -> String {
+    match r {
+        None => "—".into(),
+        Some(r) if r.cost.lines.is_empty() => {
+            if r.cost.unpriced.is_empty() && r.cost.usage_based.is_empty() {
+                "—".into()
+            } else {
+                "not priced".into()
+            }
+        }
+        Some(r) => money_delta(r.cost.monthly_delta),
+    }
+}
+
+fn checks_cell(r: Option<&Report>) -> String {
+    let Some(r) = r else { return "—".into() };
+    let blocking = r.blocking().len();
+    let warnings = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning && f.exempted.is_none())
+        .count();
+    match (blocking, warnings) {
+        (0, 0) => "✅ passed".into(),
+        (0, w) => format!("⚠️ {w} warning(s)"),
+        (b, 0) => format!("❌ {b} blocking"),
+        (b, w) => format!("❌ {b} blocking, {w} warning(s)"),
+    }
+}
+
+fn report_section(r: &Report) -> String {
+    let mut s = String::new();
+    if !r.findings.is_empty() {
+        s.push_str("**Checks**\n\n");
+        for f in &r.findings {
+            let mark = match (&f.exempted, f.severity) {
+                (Some(_), _) => "☑️ exempted",
+                (None, Severity::Error) => "❌ error",
+                (None, _) => "⚠️ warning",
+            };
+            let _ = write!(s, "- {mark} `{}` on `{}`: {}", f.rule, f.address, f.message);
+            if let Some(reason) = &f.exempted {
+                let _ = write!(s, " (exempted: {reason})");
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    let changed: Vec<_> = r
+        .cost
+        .lines
+        .iter()
+        .filter(|l| l.monthly_delta.abs() >= 0.005)
+        .collect();
+    if !changed.is_empty() {
+        s.push_str("**Cost**\n\n| Resource | Priced as | Before | After | Delta |\n|---|---|---|---|---|\n");
+        let money = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("${v:.2}"));
+        for l in changed {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | {} |",
+                l.address,
+                l.detail,
+                money(l.monthly_before),
+                money(l.monthly_after),
+                money_delta(l.monthly_delta)
+            );
+        }
+        s.push('\n');
+    }
+    if !r.cost.usage_based.is_empty() {
+        let names: Vec<String> = r
+            .cost
+            .usage_based
+            .iter()
+            .map(|u| format!("`{}`", u.address))
+            .collect();
+        let _ = writeln!(s, "Usage-based, not counted: {}.\n", names.join(", "));
+    }
+    if !r.cost.unpriced.is_empty() {
+        let names: Vec<String> = r
+            .cost
+            .unpriced
+            .iter()
+            .map(|u| format!("`{}`", u.address))
+            .collect();
+        let _ = writeln!(s, "Not priced: {}.\n", names.join(", "));
+    }
+    s
+}
+
 fn unit_section(u: &UnitReview) -> String {
     let mut s = String::new();
     let headline = match &u.outcome {
@@ -149,6 +277,9 @@ fn unit_section(u: &UnitReview) -> String {
     );
     if !u.reasons.is_empty() {
         let _ = writeln!(s, "Why: {}\n", u.reasons.join("; "));
+    }
+    if let Some(r) = &u.report {
+        s.push_str(&report_section(r));
     }
     match &u.outcome {
         Outcome::Planned(p) => {
@@ -265,6 +396,7 @@ mod tests {
                 env: Some("dev".into()),
                 reasons: vec!["live/dev/app/terragrunt.hcl changed".into()],
                 outcome: Outcome::Planned(plan(UPDATE)),
+                report: None,
             }],
         };
         let text = render(&review);
@@ -307,6 +439,7 @@ mod tests {
                 env: None,
                 reasons: vec![],
                 outcome: Outcome::Planned(plan(&json)),
+                report: None,
             }],
         };
         let text = render(&review);

@@ -113,13 +113,26 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
     let mut failed = false;
     for a in &affected {
         let reasons = a.reasons.iter().map(ToString::to_string).collect();
+        let mut report = None;
         let outcome = match a.status {
             Status::Removed => Outcome::Removed,
             _ => match view.inventory.units.get(&a.path) {
                 Some(unit) if unit.skip => Outcome::Skipped("skip = true".into()),
                 Some(unit) => match results.remove(&unit.path) {
                     Some(Ok(run)) => match rules::plan::Plan::parse(&run.plan_json) {
-                        Ok(plan) => Outcome::Planned(Box::new(plan)),
+                        Ok(plan) => {
+                            let ctx = rules::Context {
+                                env: unit.env.as_deref().unwrap_or("unknown"),
+                                region: unit.region.as_deref(),
+                                policy: &view.config.policy,
+                            };
+                            let r = rules::evaluate(&plan, &ctx);
+                            if r.is_blocking() {
+                                failed = true;
+                            }
+                            report = Some(r);
+                            Outcome::Planned(Box::new(plan))
+                        }
                         Err(e) => {
                             failed = true;
                             Outcome::Failed(format!("cannot read the plan: {e}"))
@@ -142,6 +155,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
             env: a.env.clone(),
             reasons,
             outcome,
+            report,
         });
     }
     let review = Review {
