@@ -26,6 +26,16 @@ fn evaluate(r: &TempRepo, unit_text: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+thread_local! {
+    // One repository per test thread, reused by every case: only live/app/terragrunt.hcl changes.
+    static REPO: TempRepo = fresh_repo();
+}
+
+/// Evaluates `unit_text` as live/app/terragrunt.hcl in this thread's repository.
+fn check(unit_text: &[u8]) -> Result<(), TestCaseError> {
+    REPO.with(|r| evaluate(r, unit_text))
+}
+
 fn fresh_repo() -> TempRepo {
     let r = TempRepo::new();
     r.write_all(&[
@@ -397,16 +407,14 @@ proptest! {
     fn evaluating_arbitrary_bytes_as_a_terragrunt_hcl_never_panics(
         bytes in prop::collection::vec(any::<u8>(), 0..512)
     ) {
-        let r = fresh_repo();
-        evaluate(&r, &bytes)?;
+        check(&bytes)?;
     }
 
     #[test]
     fn evaluating_arbitrary_hcl_built_from_the_supported_functions_never_panics(
         text in config()
     ) {
-        let r = fresh_repo();
-        evaluate(&r, text.as_bytes())?;
+        check(text.as_bytes())?;
     }
 
     #[test]
@@ -419,8 +427,7 @@ proptest! {
             .map(|(i, c)| format!("  l{i} = {c}\n"))
             .collect();
         let text = format!("locals {{\n{}}}\n", locals.concat());
-        let r = fresh_repo();
-        evaluate(&r, text.as_bytes())?;
+        check(text.as_bytes())?;
     }
 
     #[test]
@@ -432,8 +439,7 @@ proptest! {
         let at = cut.min(valid.len());
         let at = (0..=at).rev().find(|i| valid.is_char_boundary(*i)).unwrap_or(0);
         let text = format!("{}{insert}{}", &valid[..at], &valid[at..]);
-        let r = fresh_repo();
-        evaluate(&r, text.as_bytes())?;
+        check(text.as_bytes())?;
     }
 }
 
