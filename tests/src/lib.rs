@@ -216,3 +216,24 @@ pub fn error_for<'a>(
     }
 }
 pub mod moto;
+
+impl TempRepo {
+    /// Creates branch `name` at `at` (a commit id) and checks it out, work tree included, so
+    /// that the next [`TempRepo::commit`] lands on it.
+    pub fn branch(&self, name: &str, at: &str) -> &Self {
+        let oid = git2::Oid::from_str(at).expect("commit id");
+        let commit = self.repo.find_commit(oid).expect("commit");
+        self.repo.branch(name, &commit, true).expect("branch");
+        self.repo
+            .set_head(&format!("refs/heads/{name}"))
+            .expect("set HEAD");
+        self.repo
+            .checkout_head(Some(
+                git2::build::CheckoutBuilder::new()
+                    .force()
+                    .remove_untracked(true),
+            ))
+            .expect("checkout");
+        self
+    }
+}

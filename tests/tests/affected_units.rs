@@ -451,6 +451,71 @@ fn a_change_to_the_target_of_a_symlink_a_unit_reads_affects_the_unit() {
 }
 
 #[test]
+fn changes_on_the_base_branch_after_the_pull_request_branched_off_are_not_its_changes() {
+    let (r, base) = two_accounts();
+    // main moves on: the prod account changes.
+    r.edit(
+        "live/accounts/prod/account.hcl",
+        "\"prod\"",
+        "\"production\"",
+    );
+    let main = r.commit("prod: rename account");
+    // The pull request branched off before that and changes the dev vpc only.
+    r.branch("feature", &base);
+    r.edit(
+        &format!("{DEV_VPC}/terragrunt.hcl"),
+        "10.0.0.0/16",
+        "10.3.0.0/16",
+    );
+    let feature = r.commit("dev vpc: new cidr");
+    let repo = Repo::open(r.path()).expect("open");
+    let change = repo.affected(&main, &feature, false).expect("affected");
+    assert_eq!(change.merge_base.to_string(), base);
+    assert_eq!(paths(&change.units), [DEV_VPC]);
+    // And by branch names, as the CLI is called.
+    let change = repo.affected("main", "feature", false).expect("affected");
+    assert_eq!(paths(&change.units), [DEV_VPC]);
+}
+
+#[test]
+fn the_most_specific_slipway_toml_environment_wins_and_env_hcl_fills_in_elsewhere() {
+    let r = TempRepo::new();
+    r.write_all(&[
+        (
+            "slipway.toml",
+            "[environments.prod]\npath = \"live/prod\"\naccount_id = \"333333333333\"\n\n[environments.prod-eu]\npath = \"live/prod/eu\"\naccount_id = \"444444444444\"\n",
+        ),
+        ("live/prod/us/app/terragrunt.hcl", "inputs = {}\n"),
+        ("live/prod/eu/app/terragrunt.hcl", "inputs = {}\n"),
+        ("live/prod-archive/app/terragrunt.hcl", "inputs = {}\n"),
+        (
+            "live/sandbox/env.hcl",
+            "locals {\n  environment = \"sandbox\"\n}\n",
+        ),
+        (
+            "live/sandbox/account.hcl",
+            "locals {\n  aws_account_id = \"555555555555\"\n}\n",
+        ),
+        ("live/sandbox/app/terragrunt.hcl", "inputs = {}\n"),
+    ]);
+    r.commit("environments");
+    let view = r.graph_at_head();
+    let env = |p: &str| {
+        let u = unit(&view, p);
+        (u.env.clone(), u.account_id.clone())
+    };
+    let some = |e: &str, a: &str| (Some(e.to_string()), Some(a.to_string()));
+    assert_eq!(env("live/prod/us/app"), some("prod", "333333333333"));
+    assert_eq!(env("live/prod/eu/app"), some("prod-eu", "444444444444"));
+    assert_eq!(
+        env("live/prod-archive/app"),
+        (None, None),
+        "a path prefix matches whole directories only"
+    );
+    assert_eq!(env("live/sandbox/app"), some("sandbox", "555555555555"));
+}
+
+#[test]
 fn a_readme_outside_every_unit_affects_nothing() {
     let (r, base) = two_accounts();
     r.edit(

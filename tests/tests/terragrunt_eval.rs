@@ -595,7 +595,6 @@ fn try_with_no_argument_that_evaluates_is_an_error() {
 }
 
 #[test]
-#[ignore = "bug: try() inside a string template is evaluated eagerly: \"${try(local.missing, \\\"d\\\")}\" is an error"]
 fn try_inside_a_string_template_is_lazy_too() {
     let v = inputs("inputs = {\n  name = \"app-${try(local.suffix, \"none\")}\"\n}\n");
     assert_eq!(v["name"], json!("app-none"));
@@ -1715,6 +1714,28 @@ fn a_syntax_error_in_an_included_file_names_the_included_file() {
     let e = error_for(&view, "live/root.hcl");
     assert_eq!(e.construct, "syntax");
     assert!((2..=3).contains(&e.line), "{e}");
+}
+
+#[test]
+fn an_unknown_function_in_an_included_file_names_that_file_and_line() {
+    let r = TempRepo::new();
+    let view = beside_a_healthy_unit(
+        &r,
+        &[
+            (
+                "live/root.hcl",
+                "locals {\n  region = \"eu-west-1\"\n  zone   = pick_zone(local.region)\n}\n",
+            ),
+            (
+                APP_FILE,
+                "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\n",
+            ),
+        ],
+    );
+    let e = error_for(&view, "live/root.hcl");
+    assert_eq!(e.line, 3, "{e}");
+    assert_eq!(e.construct, "local.zone");
+    assert_mentions(e, &["pick_zone"]);
 }
 
 #[test]
