@@ -86,6 +86,21 @@ fn find_in_parent_folders_with_a_name_finds_the_nearest_file() {
 }
 
 #[test]
+fn find_in_parent_folders_with_a_relative_path_finds_it_under_the_nearest_ancestor() {
+    let r = repo_with(&[
+        ("live/_envcommon/app.hcl", "locals {}\n"),
+        (
+            "live/dev/eu/app/terragrunt.hcl",
+            "inputs = {\n  found = find_in_parent_folders(\"_envcommon/app.hcl\")\n}\n",
+        ),
+    ]);
+    assert_eq!(
+        inputs_in(&r, "live/dev/eu/app")["found"],
+        json!(format!("{}/live/_envcommon/app.hcl", r.root()))
+    );
+}
+
+#[test]
 fn find_in_parent_folders_starts_above_the_units_own_directory() {
     let r = repo_with(&[
         ("live/env.hcl", "locals {}\n"),
@@ -177,6 +192,13 @@ fn read_terragrunt_config_gives_the_locals_of_account_region_and_env_files() {
     assert_eq!(app.env.as_deref(), Some("qa"));
     assert_eq!(app.account_id.as_deref(), Some("111111111111"));
     assert_eq!(app.region.as_deref(), Some("eu-west-1"));
+}
+
+#[test]
+fn without_a_region_file_the_region_comes_from_the_aws_region_input() {
+    let r = repo_with(&[(APP_FILE, "inputs = {\n  aws_region = \"ap-south-1\"\n}\n")]);
+    let view = r.graph_at_head();
+    assert_eq!(unit(&view, APP).region.as_deref(), Some("ap-south-1"));
 }
 
 #[test]
@@ -784,6 +806,52 @@ fn conversion_functions_tomap_tolist_tostring_tonumber() {
 fn a_function_given_the_wrong_type_is_an_error_naming_the_function() {
     let e = error("inputs = {\n  x = upper([\"a\"])\n}\n");
     assert_mentions(&e, &["upper", "must be a string"]);
+}
+
+#[test]
+fn for_expressions_splats_conditionals_and_template_directives_evaluate_as_in_terraform() {
+    let v = inputs(
+        r#"locals {
+  prod    = false
+  subnets = [{ name = "a", public = true }, { name = "b", public = false }]
+  tags    = { team = "core", env = "dev" }
+}
+inputs = {
+  public   = [for s in local.subnets : upper(s.name) if s.public]
+  by_name  = { for s in local.subnets : s.name => s.public }
+  names    = local.subnets[*].name
+  pairs    = [for k, v in local.tags : "${k}=${v}"]
+  size     = local.prod ? "large" : "small"
+  tier     = "%{if local.prod}gold%{else}bronze%{endif}"
+  list     = "%{for s in local.subnets}${s.name};%{endfor}"
+  literal  = "$${not_interpolated} and %%{not_a_directive}"
+  nested   = "a-${"b-${upper("c")}"}"
+}
+"#,
+    );
+    assert_eq!(v["public"], json!(["A"]));
+    assert_eq!(v["by_name"], json!({"a": true, "b": false}));
+    assert_eq!(v["names"], json!(["a", "b"]));
+    assert_eq!(v["pairs"], json!(["team=core", "env=dev"]));
+    assert_eq!(v["size"], json!("small"));
+    assert_eq!(v["tier"], json!("bronze"));
+    assert_eq!(v["list"], json!("a;b;"));
+    assert_eq!(
+        v["literal"],
+        json!("${not_interpolated} and %{not_a_directive}")
+    );
+    assert_eq!(v["nested"], json!("a-b-C"));
+}
+
+#[test]
+fn heredocs_and_windows_line_endings_evaluate() {
+    let v = inputs(
+        "locals {\r\n  region = \"eu-west-1\"\r\n}\r\ninputs = {\r\n  plain = <<EOT\r\nregion ${local.region}\r\nEOT\r\n  indented = <<-EOT\r\n    a\r\n      b\r\n    EOT\r\n}\r\n",
+    );
+    let plain = v["plain"].as_str().expect("plain heredoc");
+    assert_eq!(plain.trim_end_matches(['\r', '\n']), "region eu-west-1");
+    let indented = v["indented"].as_str().expect("indented heredoc");
+    assert_eq!(indented.replace('\r', ""), "a\n  b\n");
 }
 
 // ---------------------------------------------------------------------------------------------
