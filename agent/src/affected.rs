@@ -138,6 +138,16 @@ pub fn reasons_by_unit(
                 }
             }
         }
+        for m in &unit.missing_module_dirs {
+            if let Some(files) = below.get(m.as_str()) {
+                for f in files {
+                    found.push(Reason::Module {
+                        file: f.to_string(),
+                        module: m.clone(),
+                    });
+                }
+            }
+        }
         if !found.is_empty() {
             out.entry(path.clone()).or_default().extend(found);
         }
@@ -193,14 +203,15 @@ pub fn affected(
     if include_dependents {
         let graph = Graph::build(head);
         let roots: BTreeSet<String> = reasons.keys().cloned().collect();
-        for d in graph.downstream(&roots) {
+        let downstream = graph.downstream(&roots);
+        for d in downstream.iter().cloned() {
             let via = head
                 .units
                 .get(&d)
                 .and_then(|u| {
                     u.dependencies
                         .iter()
-                        .find(|x| roots.contains(*x) || reasons.contains_key(*x))
+                        .find(|x| roots.contains(*x) || downstream.contains(*x))
                 })
                 .cloned()
                 .unwrap_or_default();

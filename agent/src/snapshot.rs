@@ -192,6 +192,18 @@ impl Snapshot {
         self.commit
     }
 
+    /// Where a symlink that leaves the repository points, when `path` is one.
+    pub fn escaping_link(&self, path: &str) -> Option<&str> {
+        self.escaping_links.get(path).map(String::as_str)
+    }
+
+    /// Every symlink that leaves the repository: (path, target).
+    pub fn escaping_links(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.escaping_links
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+    }
+
     pub fn is_file(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }

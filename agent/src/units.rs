@@ -35,6 +35,9 @@ pub struct Unit {
     pub module_dirs: BTreeSet<String>,
     /// Remote module sources, recorded but not followed.
     pub remote_sources: BTreeSet<String>,
+    /// Local module directories a module calls that do not exist (yet): a file appearing
+    /// there affects the unit.
+    pub missing_module_dirs: BTreeSet<String>,
     /// `skip = true` or an `exclude` block that always applies.
     pub skip: bool,
     /// `prevent_destroy = true`.
@@ -111,8 +114,26 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
             }
         }
     }
+    refuse_escaping_units(&mut inv, &snap, config);
     inv.errors = inv.failed.values().cloned().collect();
     inv
+}
+
+/// A unit file that is a symlink leaving the repository is refused, not silently skipped.
+fn refuse_escaping_units(inv: &mut Inventory, snap: &Snapshot, config: &RepoConfig) {
+    for (path, target) in snap.escaping_links() {
+        if path.rsplit('/').next() == Some(UNIT_FILE) && is_candidate(path, config) {
+            inv.failed.insert(
+                parent(path).to_string(),
+                EvalError::new(
+                    path,
+                    0,
+                    "file",
+                    format!("symlink points outside the repository (to {target}): refused"),
+                ),
+            );
+        }
+    }
 }
 
 fn is_candidate(path: &str, config: &RepoConfig) -> bool {
@@ -160,6 +181,7 @@ pub fn update(
             || unit
                 .module_dirs
                 .iter()
+                .chain(unit.missing_module_dirs.iter())
                 .any(|m| changed_dirs.contains(m.as_str()));
         if touched {
             dirty.insert(path.clone());
@@ -218,6 +240,7 @@ pub fn update(
     if still != inv.parents {
         return None;
     }
+    refuse_escaping_units(&mut inv, &snap, config);
     inv.errors = inv.failed.values().cloned().collect();
     Some(inv)
 }
@@ -246,9 +269,25 @@ fn evaluate_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        let unit = ev
-                            .eval_unit(dir, None)
-                            .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo));
+                        // A panic inside a dependency (hcl arithmetic, say) must cost one unit,
+                        // not the thread's whole share of the repository.
+                        let unit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            ev.eval_unit(dir, None)
+                                .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo))
+                        }))
+                        .unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "unknown cause".into());
+                            Err(EvalError::new(
+                                &join(dir, UNIT_FILE),
+                                0,
+                                "evaluation",
+                                format!("the configuration could not be evaluated ({what})"),
+                            ))
+                        });
                         out.push((i, unit));
                     }
                     out
@@ -309,7 +348,7 @@ fn build_unit(
     config: &RepoConfig,
     dir: &str,
     eval: UnitEval,
-    module_memo: &mut HashMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    module_memo: &mut HashMap<String, modules::Followed>,
 ) -> Result<Unit, EvalError> {
     let file = join(dir, UNIT_FILE);
     let cfg = &eval.config;
@@ -346,7 +385,11 @@ fn build_unit(
         Some(Source::Remote { .. }) => None,
         None => Some(dir.to_string()),
     };
-    let (mut module_dirs, mut remote_sources) = match &start {
+    let modules::Followed {
+        dirs: mut module_dirs,
+        remote: mut remote_sources,
+        missing: missing_module_dirs,
+    } = match &start {
         Some(s) => module_memo
             .entry(s.clone())
             .or_insert_with(|| modules::follow(snap, s))
@@ -461,6 +504,7 @@ fn build_unit(
         dependencies: dependencies.into_iter().collect(),
         module_dirs,
         remote_sources,
+        missing_module_dirs,
         skip,
         prevent_destroy: matches!(cfg.get("prevent_destroy"), Some(Value::Bool(true))),
         iam_role: as_string(cfg.get("iam_role")),
@@ -481,6 +525,8 @@ fn local_from(
     let mut d = dir.to_string();
     loop {
         let candidate = join(&d, name);
+        // Watched even when absent: a nearer file appearing later changes the answer.
+        deps.probes.insert(candidate.clone());
         if snap.is_file(&candidate) {
             let result = ev.read_config(&candidate).ok()?;
             let locals = result.value.as_object()?.get("locals")?.as_object()?;

@@ -409,7 +409,6 @@ fn include_dependents_adds_downstream_units_with_a_dependency_reason() {
 }
 
 #[test]
-#[ignore = "bug: a transitive dependent's Dependency reason names an empty unit instead of the unit it depends on"]
 fn a_transitive_dependent_names_the_affected_unit_it_depends_on() {
     let (r, base) = two_accounts();
     r.edit(

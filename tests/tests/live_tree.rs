@@ -16,16 +16,26 @@ fn live() -> std::sync::Arc<agent::repo::GraphView> {
 fn every_live_unit_evaluates_and_has_its_environment() {
     let view = live();
     let inv = &view.inventory;
-    assert!(inv.errors.is_empty(), "evaluation errors: {:#?}", inv.errors);
+    assert!(
+        inv.errors.is_empty(),
+        "evaluation errors: {:#?}",
+        inv.errors
+    );
     assert!(view.graph.problems.is_empty(), "{:#?}", view.graph.problems);
     assert!(inv.units.len() >= 30, "only {} units", inv.units.len());
     for (path, unit) in &inv.units {
-        let env = unit.env.as_deref().unwrap_or_else(|| panic!("{path} has no environment"));
+        let env = unit
+            .env
+            .as_deref()
+            .unwrap_or_else(|| panic!("{path} has no environment"));
         assert!(
             path.starts_with(&format!("live/accounts/{env}/")),
             "{path} is assigned to {env}"
         );
-        let account = unit.account_id.as_deref().unwrap_or_else(|| panic!("{path}: no account"));
+        let account = unit
+            .account_id
+            .as_deref()
+            .unwrap_or_else(|| panic!("{path}: no account"));
         let expected = match env {
             "dev" => "111111111111",
             "staging" => "222222222222",
@@ -35,7 +45,9 @@ fn every_live_unit_evaluates_and_has_its_environment() {
     }
     for region in ["us-east-1", "us-west-2"] {
         assert!(
-            inv.units.values().any(|u| u.region.as_deref() == Some(region)),
+            inv.units
+                .values()
+                .any(|u| u.region.as_deref() == Some(region)),
             "no unit in {region}"
         );
     }
@@ -53,7 +65,9 @@ fn live_units_are_ordered_network_database_compute_services() {
         .collect();
     let mut regions = 0;
     for path in view.inventory.units.keys() {
-        let Some(region_dir) = path.strip_suffix("/network") else { continue };
+        let Some(region_dir) = path.strip_suffix("/network") else {
+            continue;
+        };
         regions += 1;
         let at = |rel: &str| pos.get(format!("{region_dir}/{rel}").as_str()).copied();
         let network = at("network").expect("network");
@@ -68,7 +82,10 @@ fn live_units_are_ordered_network_database_compute_services() {
             }
         }
     }
-    assert!(regions >= 4, "expected 4 regions with a network unit, found {regions}");
+    assert!(
+        regions >= 4,
+        "expected 4 regions with a network unit, found {regions}"
+    );
 }
 
 #[test]
@@ -121,7 +138,11 @@ fn modules_open_no_port_to_the_internet_but_http_and_https() {
             let text = std::fs::read_to_string(&path).expect("read");
             let body = hcl::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             for block in body.blocks().filter(|b| b.identifier() == "resource") {
-                let ty = block.labels().first().map(|l| l.as_str()).unwrap_or_default();
+                let ty = block
+                    .labels()
+                    .first()
+                    .map(|l| l.as_str())
+                    .unwrap_or_default();
                 let rules: Vec<&hcl::Body> = match ty {
                     "aws_vpc_security_group_ingress_rule" => vec![&block.body],
                     "aws_security_group_rule" => vec![&block.body],
@@ -142,7 +163,12 @@ fn modules_open_no_port_to_the_internet_but_http_and_https() {
                     if attr("type").is_some_and(|t| t.contains("egress")) {
                         continue;
                     }
-                    let cidrs = [attr("cidr_ipv4"), attr("cidr_ipv6"), attr("cidr_blocks"), attr("ipv6_cidr_blocks")];
+                    let cidrs = [
+                        attr("cidr_ipv4"),
+                        attr("cidr_ipv6"),
+                        attr("cidr_blocks"),
+                        attr("ipv6_cidr_blocks"),
+                    ];
                     let public = cidrs
                         .iter()
                         .flatten()
@@ -182,5 +208,8 @@ fn modules_open_no_port_to_the_internet_but_http_and_https() {
             }
         }
     }
-    assert!(checked > 0, "no public ingress rule found at all: the check looked at nothing");
+    assert!(
+        checked > 0,
+        "no public ingress rule found at all: the check looked at nothing"
+    );
 }

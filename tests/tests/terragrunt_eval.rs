@@ -255,7 +255,6 @@ inputs = {
 }
 
 #[test]
-#[ignore = "bug: read_terragrunt_config of a unit that includes its root fails: includes are refused in read configs"]
 fn read_terragrunt_config_of_another_unit_evaluates_that_units_includes() {
     // Terragrunt parses a read configuration fully, its own include blocks included; the
     // one-level rule only forbids an *included* file to include another.
@@ -357,7 +356,6 @@ fn repo_root_functions_give_the_root_and_the_paths_between_it_and_the_unit() {
 }
 
 #[test]
-#[ignore = "bug: in the including unit, get_parent_terragrunt_dir() and path_relative_to_include() ignore the include"]
 fn path_functions_in_the_unit_itself_refer_to_its_include() {
     // Terragrunt: called in the child, both functions use the (only, or named) include.
     let r = repo_with(&[
@@ -623,7 +621,6 @@ fn try_inside_a_string_template_is_lazy_too() {
 }
 
 #[test]
-#[ignore = "bug: try()/can() over a local defined later in the file see it as missing in the first locals pass"]
 fn try_over_a_local_defined_later_uses_that_locals_value() {
     // Locals may be written in any order; `try` must not mistake "not evaluated yet" for
     // "does not exist".
@@ -1397,7 +1394,6 @@ terraform {
 }
 
 #[test]
-#[ignore = "bug: a second terraform block silently replaces the first (its source is lost); Terragrunt refuses it"]
 fn a_second_terraform_block_is_an_error_not_a_silent_override() {
     let r = repo_with(&[
         ("modules/app/main.tf", "variable \"name\" {}\n"),
@@ -1987,7 +1983,6 @@ fn find_in_parent_folders_does_not_look_past_a_symlink_pointing_outside_the_repo
 }
 
 #[test]
-#[ignore = "bug: a unit whose terragrunt.hcl is a symlink pointing outside the repo is silently not discovered"]
 fn a_unit_file_that_is_a_symlink_pointing_outside_the_repository_is_reported() {
     let r = TempRepo::new();
     r.symlink(APP_FILE, "/etc/hosts");
@@ -1997,7 +1992,6 @@ fn a_unit_file_that_is_a_symlink_pointing_outside_the_repository_is_reported() {
 }
 
 #[test]
-#[ignore = "bug: `1 % 0` panics inside hcl-primitives; the panic drops every unit its evaluation thread had done"]
 fn arithmetic_the_evaluator_cannot_do_is_an_error_and_the_other_units_are_still_evaluated() {
     let r = TempRepo::new();
     let mut files: Vec<(String, String)> = (0..6)
@@ -2039,7 +2033,6 @@ fn arithmetic_the_evaluator_cannot_do_is_an_error_and_the_other_units_are_still_
 }
 
 #[test]
-#[ignore = "bug: an include through a symlink pointing outside the repo is reported as 'does not exist'"]
 fn an_include_through_a_symlink_pointing_outside_the_repository_is_refused() {
     let r = TempRepo::new();
     r.symlink("live/root.hcl", "/etc/hosts");

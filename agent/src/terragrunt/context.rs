@@ -64,6 +64,32 @@ pub struct Frame {
     /// The file being evaluated, for messages.
     pub file: String,
     pub deps: Rc<RefCell<Deps>>,
+    /// In a unit's own file: its includes as (label, directory), once they are resolved, so
+    /// `path_relative_to_include("root")` works in the unit itself.
+    pub includes: RefCell<Vec<(Option<String>, String)>>,
+}
+
+/// Records the includes of the file on top of the stack (see [`Frame::includes`]).
+pub fn set_includes(includes: Vec<(Option<String>, String)>) {
+    if let Ok(f) = top() {
+        *f.includes.borrow_mut() = includes;
+    }
+}
+
+/// The include directory a path function refers to: in an included file, that file's; in the
+/// unit itself, the include named by the label argument, or the first one.
+fn include_dir_for(f: &Frame, a: &FuncArgs) -> Option<String> {
+    if let Some(d) = &f.include_dir {
+        return Some(d.clone());
+    }
+    let includes = f.includes.borrow();
+    match a.first() {
+        Some(Value::String(label)) => includes
+            .iter()
+            .find(|(l, _)| l.as_deref() == Some(label.as_str()))
+            .map(|(_, d)| d.clone()),
+        _ => includes.first().map(|(_, d)| d.clone()),
+    }
 }
 
 thread_local! {
@@ -288,25 +314,24 @@ fn get_original_terragrunt_dir(_: FuncArgs) -> Res {
     Ok(Value::String(f.abs(&f.original_dir)))
 }
 
-fn get_parent_terragrunt_dir(_: FuncArgs) -> Res {
+fn get_parent_terragrunt_dir(a: FuncArgs) -> Res {
     let f = top()?;
-    Ok(Value::String(
-        f.abs(f.include_dir.as_deref().unwrap_or(&f.tg_dir)),
-    ))
+    let dir = include_dir_for(&f, &a).unwrap_or_else(|| f.tg_dir.clone());
+    Ok(Value::String(f.abs(&dir)))
 }
 
-fn path_relative_to_include(_: FuncArgs) -> Res {
+fn path_relative_to_include(a: FuncArgs) -> Res {
     let f = top()?;
-    Ok(Value::String(match &f.include_dir {
-        Some(inc) => relative(inc, &f.tg_dir),
+    Ok(Value::String(match include_dir_for(&f, &a) {
+        Some(inc) => relative(&inc, &f.tg_dir),
         None => ".".to_string(),
     }))
 }
 
-fn path_relative_from_include(_: FuncArgs) -> Res {
+fn path_relative_from_include(a: FuncArgs) -> Res {
     let f = top()?;
-    Ok(Value::String(match &f.include_dir {
-        Some(inc) => relative(&f.tg_dir, inc),
+    Ok(Value::String(match include_dir_for(&f, &a) {
+        Some(inc) => relative(&f.tg_dir, &inc),
         None => ".".to_string(),
     }))
 }

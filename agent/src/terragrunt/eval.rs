@@ -202,30 +202,8 @@ impl Evaluator {
         let file = crate::snapshot::join(dir, "terragrunt.hcl");
         let deps = Rc::new(RefCell::new(Deps::default()));
         let fe = self.eval_file(&file, dir, Role::Unit, deps.clone(), outputs)?;
-        let mut merged = Map::new();
-        let mut includes = Vec::new();
-        for (inc, value) in &fe.includes {
-            if inc.merge_strategy != MergeStrategy::NoMerge {
-                merge_config(&mut merged, value, inc.merge_strategy);
-            }
-            includes.push(inc.clone());
-        }
-        let strategy = fe
-            .includes
-            .iter()
-            .map(|(i, _)| i.merge_strategy)
-            .find(|s| *s == MergeStrategy::Deep)
-            .unwrap_or(MergeStrategy::Shallow);
-        merge_config(&mut merged, &fe.value, strategy);
-        // locals are never inherited: each file's locals are its own.
-        match fe.value.get("locals") {
-            Some(l) => {
-                merged.insert("locals".into(), l.clone());
-            }
-            None => {
-                merged.shift_remove("locals");
-            }
-        }
+        let merged = merged_config(&fe);
+        let includes = fe.includes.iter().map(|(i, _)| i.clone()).collect();
         let deps = deps.borrow().clone();
         Ok(UnitEval {
             config: merged,
@@ -260,7 +238,7 @@ impl Evaluator {
             key.push((p.clone(), self.snap.blob_id(p)));
         }
         let result = Arc::new(ReadResult {
-            value: Value::Object(fe.value),
+            value: Value::Object(merged_config(&fe)),
             deps,
             key,
         });
@@ -303,6 +281,7 @@ impl Evaluator {
             include_dir,
             file: file.to_string(),
             deps: deps.clone(),
+            includes: RefCell::new(Vec::new()),
         };
         context::with_frame(frame, |_| {
             self.eval_body(file, tg_dir, parsed, &role, deps.clone(), outputs)
@@ -356,11 +335,11 @@ impl Evaluator {
                 Some(l) => format!("include \"{l}\""),
                 None => "include".to_string(),
             };
-            if !matches!(role, Role::Unit) {
+            if matches!(role, Role::Included { .. }) {
                 return Err(err(
                     &key,
                     &construct,
-                    "an included or read configuration cannot include another one \
+                    "an included configuration cannot include another one \
                      (Terragrunt allows one level of include)"
                         .into(),
                 ));
@@ -374,6 +353,13 @@ impl Evaluator {
             let rel = self
                 .resolve(&path, parent(file))
                 .map_err(|m| err(&key, &construct, m))?;
+            if let Some(target) = self.snap.escaping_link(&rel) {
+                return Err(err(
+                    &key,
+                    &construct,
+                    format!("{rel}: symlink points outside the repository (to {target}): refused"),
+                ));
+            }
             if !self.snap.is_file(&rel) {
                 return Err(err(
                     &key,
@@ -415,6 +401,7 @@ impl Evaluator {
                 include_dir: Some(inc_dir.clone()),
                 file: rel.clone(),
                 deps: deps.clone(),
+                includes: RefCell::new(Vec::new()),
             };
             let inc_parsed = self.parse(&rel, true)?;
             let inc_parsed = match &*inc_parsed {
@@ -461,6 +448,12 @@ impl Evaluator {
             "include",
             bare_include.unwrap_or(Value::Object(include_var)),
         );
+        context::set_includes(
+            includes
+                .iter()
+                .map(|(i, _)| (i.label.clone(), parent(&i.path).to_string()))
+                .collect(),
+        );
 
         // 2. locals, in as many passes as their references need.
         let mut locals = Map::new();
@@ -474,7 +467,30 @@ impl Evaluator {
             ctx.declare_var("local", Value::Object(locals.clone()));
             let mut next = Vec::new();
             let mut first_err = None;
+            // Locals whose references are all evaluated go first, so `try(local.later, x)`
+            // sees `later`'s value instead of its absence.
+            let waiting: Vec<&str> = pending.iter().map(|(n, _)| *n).collect();
+            let ready: Vec<(&str, &Expression)> = pending
+                .iter()
+                .copied()
+                .filter(|(name, expr)| {
+                    let mut refs = Vec::new();
+                    local_refs(expr, &mut refs);
+                    !refs
+                        .iter()
+                        .any(|r| r != name && waiting.contains(&r.as_str()))
+                })
+                .collect();
+            let attempt = if ready.is_empty() {
+                pending.clone()
+            } else {
+                ready
+            };
             for (name, expr) in pending.iter().copied() {
+                if !attempt.iter().any(|(n, _)| *n == name) {
+                    next.push((name, expr));
+                    continue;
+                }
                 match eval(expr, &ctx) {
                     Ok(v) => {
                         locals.insert(name.to_string(), v);
@@ -488,7 +504,12 @@ impl Evaluator {
                 }
             }
             if next.len() == pending.len() {
-                let (name, e) = first_err.unwrap_or(("?", String::new()));
+                let (name, e) = first_err.unwrap_or_else(|| {
+                    (
+                        pending.first().map_or("?", |(n, _)| *n),
+                        "the locals refer to each other in a cycle".to_string(),
+                    )
+                });
                 return Err(err(&format!("locals.{name}"), &format!("local.{name}"), e));
             }
             pending = next;
@@ -589,6 +610,17 @@ impl Evaluator {
                     }
                 }
                 None => {
+                    // A second `terraform` (or `remote_state`, ...) block would silently replace
+                    // the first; Terragrunt refuses it, and so does Slipway.
+                    if out.contains_key(ident) {
+                        return Err(err(
+                            &key,
+                            ident,
+                            format!(
+                                "a second `{ident}` block in the same file; merge them into one"
+                            ),
+                        ));
+                    }
                     out.insert(ident.to_string(), value);
                 }
             }
@@ -612,26 +644,24 @@ struct PooledContext(Option<Context<'static>>);
 
 impl PooledContext {
     fn take() -> PooledContext {
-        let mut ctx = CONTEXTS
-            .with(|c| c.borrow_mut().pop())
-            .unwrap_or_else(|| {
-                let mut ctx = Context::new();
-                funcs::register(&mut ctx);
-                context::register(&mut ctx);
-                ctx.declare_func(
-                    "try",
-                    hcl::eval::FuncDef::builder()
-                        .variadic_param(hcl::eval::ParamType::Any)
-                        .build(eager_try),
-                );
-                ctx.declare_func(
-                    "can",
-                    hcl::eval::FuncDef::builder()
-                        .variadic_param(hcl::eval::ParamType::Any)
-                        .build(eager_can),
-                );
-                ctx
-            });
+        let mut ctx = CONTEXTS.with(|c| c.borrow_mut().pop()).unwrap_or_else(|| {
+            let mut ctx = Context::new();
+            funcs::register(&mut ctx);
+            context::register(&mut ctx);
+            ctx.declare_func(
+                "try",
+                hcl::eval::FuncDef::builder()
+                    .variadic_param(hcl::eval::ParamType::Any)
+                    .build(eager_try),
+            );
+            ctx.declare_func(
+                "can",
+                hcl::eval::FuncDef::builder()
+                    .variadic_param(hcl::eval::ParamType::Any)
+                    .build(eager_can),
+            );
+            ctx
+        });
         for var in ["include", "local", "feature", "dependency"] {
             ctx.declare_var(var, Value::Object(Map::new()));
         }
@@ -642,13 +672,17 @@ impl PooledContext {
 impl std::ops::Deref for PooledContext {
     type Target = Context<'static>;
     fn deref(&self) -> &Self::Target {
-        self.0.as_ref().unwrap_or_else(|| unreachable!("taken until drop"))
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken until drop"))
     }
 }
 
 impl std::ops::DerefMut for PooledContext {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        self.0.as_mut().unwrap_or_else(|| unreachable!("taken until drop"))
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken until drop"))
     }
 }
 
@@ -658,6 +692,36 @@ impl Drop for PooledContext {
             CONTEXTS.with(|c| c.borrow_mut().push(ctx));
         }
     }
+}
+
+/// A file's configuration merged over the ones it includes, as Terragrunt merges a child over
+/// its parents. Locals are never inherited: each file's locals are its own.
+fn merged_config(fe: &FileEval) -> Map<String, Value> {
+    if fe.includes.is_empty() {
+        return fe.value.clone();
+    }
+    let mut merged = Map::new();
+    for (inc, value) in &fe.includes {
+        if inc.merge_strategy != MergeStrategy::NoMerge {
+            merge_config(&mut merged, value, inc.merge_strategy);
+        }
+    }
+    let strategy = fe
+        .includes
+        .iter()
+        .map(|(i, _)| i.merge_strategy)
+        .find(|s| *s == MergeStrategy::Deep)
+        .unwrap_or(MergeStrategy::Shallow);
+    merge_config(&mut merged, &fe.value, strategy);
+    match fe.value.get("locals") {
+        Some(l) => {
+            merged.insert("locals".into(), l.clone());
+        }
+        None => {
+            merged.shift_remove("locals");
+        }
+    }
+    merged
 }
 
 fn labels(block: &hcl::Block) -> impl Iterator<Item = String> + '_ {
@@ -676,6 +740,20 @@ fn eager_can(_: hcl::eval::FuncArgs) -> Result<Value, String> {
 
 /// Evaluates an expression; `try` and `can` are evaluated lazily, as Terraform does.
 pub fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
+    // hcl's number arithmetic panics on some input (`x % 0`, i64 overflow): the panic is
+    // turned into this expression's error, with the file and line its caller adds.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_inner(expr, ctx)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "arithmetic error".into());
+            Err(format!("cannot evaluate: {what}"))
+        })
+}
+
+fn eval_inner(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
     if has_lazy(expr) {
         let rewritten = rewrite_lazy(expr, ctx)?;
         rewritten
@@ -792,6 +870,70 @@ fn rewrite_lazy(expr: &Expression, ctx: &Context<'_>) -> Result<Expression, Stri
         }
         other => other.clone(),
     })
+}
+
+/// Names of the locals an expression refers to (`local.x` -> `x`).
+fn local_refs(expr: &Expression, out: &mut Vec<String>) {
+    use hcl::expr::TraversalOperator;
+    match expr {
+        Expression::Traversal(t) => {
+            match (&t.expr, t.operators.first()) {
+                (Expression::Variable(v), Some(TraversalOperator::GetAttr(id)))
+                    if v.as_str() == "local" =>
+                {
+                    out.push(id.to_string());
+                }
+                (inner, _) => local_refs(inner, out),
+            }
+            for op in &t.operators {
+                if let TraversalOperator::Index(e) = op {
+                    local_refs(e, out);
+                }
+            }
+        }
+        Expression::FuncCall(f) => f.args.iter().for_each(|a| local_refs(a, out)),
+        Expression::Array(a) => a.iter().for_each(|e| local_refs(e, out)),
+        Expression::Object(o) => o.values().for_each(|e| local_refs(e, out)),
+        Expression::Parenthesis(e) => local_refs(e, out),
+        Expression::Conditional(c) => {
+            local_refs(&c.cond_expr, out);
+            local_refs(&c.true_expr, out);
+            local_refs(&c.false_expr, out);
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => local_refs(&u.expr, out),
+            hcl::expr::Operation::Binary(b) => {
+                local_refs(&b.lhs_expr, out);
+                local_refs(&b.rhs_expr, out);
+            }
+        },
+        Expression::ForExpr(f) => {
+            local_refs(&f.collection_expr, out);
+            if let Some(k) = &f.key_expr {
+                local_refs(k, out);
+            }
+            local_refs(&f.value_expr, out);
+            if let Some(c) = &f.cond_expr {
+                local_refs(c, out);
+            }
+        }
+        Expression::TemplateExpr(t) => {
+            let text = t.to_string();
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find("local.") {
+                let after = &rest[i + 6..];
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+                rest = after;
+            }
+        }
+        _ => {}
+    }
 }
 
 /// True when the expression refers to the variable `name` (e.g. `dependency.vpc.outputs`).

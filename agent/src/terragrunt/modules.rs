@@ -70,10 +70,11 @@ pub fn classify(
 }
 
 /// The local module directories reachable from `start` through `module` blocks with local
-/// sources (`./x`, `../y`), `start` included. Remote module sources are returned separately.
-pub fn follow(snap: &Snapshot, start: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+/// sources (`./x`, `../y`), `start` included; remote sources and absent directories apart.
+pub fn follow(snap: &Snapshot, start: &str) -> Followed {
     let mut seen = BTreeSet::new();
     let mut remote = BTreeSet::new();
+    let mut missing = BTreeSet::new();
     let mut stack = vec![start.to_string()];
     while let Some(dir) = stack.pop() {
         if !seen.insert(dir.clone()) {
@@ -86,6 +87,9 @@ pub fn follow(snap: &Snapshot, start: &str) -> (BTreeSet<String>, BTreeSet<Strin
                 if let Some(next) = normalize(&join(&join(&dir, root), sub)) {
                     if snap.is_dir(&next) {
                         stack.push(next);
+                    } else {
+                        // Not there (yet): watched, so the unit is affected when it appears.
+                        missing.insert(next);
                     }
                 }
             } else {
@@ -93,7 +97,22 @@ pub fn follow(snap: &Snapshot, start: &str) -> (BTreeSet<String>, BTreeSet<Strin
             }
         }
     }
-    (seen, remote)
+    Followed {
+        dirs: seen,
+        remote,
+        missing,
+    }
+}
+
+/// What following a module's local calls found.
+#[derive(Debug, Clone, Default)]
+pub struct Followed {
+    /// Local module directories, the start included.
+    pub dirs: BTreeSet<String>,
+    /// Remote module sources, recorded but not followed.
+    pub remote: BTreeSet<String>,
+    /// Local module directories called but absent: watched for their appearance.
+    pub missing: BTreeSet<String>,
 }
 
 /// `(file, source)` of every `module` block in the `.tf` files directly in `dir`.

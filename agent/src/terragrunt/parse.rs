@@ -114,9 +114,7 @@ fn compile_expr(expr: &mut hcl::Expression) {
         Expression::TemplateExpr(t) => {
             let text = match t.as_ref() {
                 TemplateExpr::QuotedString(s) => s.clone(),
-                TemplateExpr::Heredoc(h) if h.strip == HeredocStripMode::None => {
-                    h.template.clone()
-                }
+                TemplateExpr::Heredoc(h) if h.strip == HeredocStripMode::None => h.template.clone(),
                 TemplateExpr::Heredoc(_) => return,
             };
             let Ok(template) = text.parse::<hcl::Template>() else {
@@ -206,11 +204,23 @@ mod tests {
 
     #[test]
     fn compiled_templates_evaluate_like_hcl_templates() {
-        assert_eq!(eval(r#"a = "${name}-${n}x""#).unwrap(), hcl::Value::from("api-3x"));
+        assert_eq!(
+            eval(r#"a = "${name}-${n}x""#).unwrap(),
+            hcl::Value::from("api-3x")
+        );
         assert_eq!(eval(r#"a = "${n}""#).unwrap(), hcl::Value::from(3));
-        assert_eq!(eval("a = <<EOT\nhi ${name}\nEOT\n").unwrap(), hcl::Value::from("hi api\n"));
-        assert_eq!(eval("a = <<-EOT\n    hi ${name}\n    EOT\n").unwrap(), hcl::Value::from("hi api\n"));
-        assert_eq!(eval(r#"a = "%{ if n > 1 }many%{ endif }""#).unwrap(), hcl::Value::from("many"));
+        assert_eq!(
+            eval("a = <<EOT\nhi ${name}\nEOT\n").unwrap(),
+            hcl::Value::from("hi api\n")
+        );
+        assert_eq!(
+            eval("a = <<-EOT\n    hi ${name}\n    EOT\n").unwrap(),
+            hcl::Value::from("hi api\n")
+        );
+        assert_eq!(
+            eval(r#"a = "%{ if n > 1 }many%{ endif }""#).unwrap(),
+            hcl::Value::from("many")
+        );
         assert!(eval(r#"a = "x${[1]}""#).unwrap_err().contains("list"));
     }
 }
