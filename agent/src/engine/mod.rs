@@ -450,6 +450,8 @@ impl Job {
         let mut env: Vec<(String, Secret)> = vec![
             ("TF_IN_AUTOMATION".into(), Secret::new("1")),
             ("TF_INPUT".into(), Secret::new("0")),
+            // No update check from automation: it phones home and costs every command time.
+            ("CHECKPOINT_DISABLE".into(), Secret::new("1")),
             (
                 "TF_PLUGIN_CACHE_DIR".into(),
                 Secret::new(process::path_arg(&self.settings.plugin_cache_dir())),
