@@ -107,9 +107,23 @@ pub fn reasons_by_unit(
     }
     for (path, unit) in &inv.units {
         let mut found = Vec::new();
-        for (file, (kind, via)) in unit.reads() {
-            if changed.contains_key(file.as_str()) {
-                let file = file.clone();
+        let hits: Vec<&FileChange> = if changes.len() <= crate::units::FEW_CHANGES {
+            changes
+                .iter()
+                .filter(|c| {
+                    unit.reads().contains_key(&c.path) || unit.deps.probes.contains(&c.path)
+                })
+                .collect()
+        } else {
+            unit.reads()
+                .keys()
+                .chain(unit.deps.probes.iter())
+                .filter_map(|p| changed.get(p.as_str()).copied())
+                .collect()
+        };
+        for c in hits {
+            if let Some((kind, via)) = unit.reads().get(&c.path) {
+                let file = c.path.clone();
                 found.push(match kind {
                     ReadKind::Include => Reason::Include { file },
                     ReadKind::ReadConfig => Reason::ReadConfig {
@@ -120,12 +134,11 @@ pub fn reasons_by_unit(
                     _ => Reason::File { file },
                 });
             }
-        }
-        for p in &unit.deps.probes {
-            if let Some(c) = changed.get(p.as_str()) {
-                if c.kind != ChangeKind::Modified {
-                    found.push(Reason::Probe { file: p.clone() });
-                }
+            // Only an addition or a deletion changes what a probe found.
+            if c.kind != ChangeKind::Modified && unit.deps.probes.contains(&c.path) {
+                found.push(Reason::Probe {
+                    file: c.path.clone(),
+                });
             }
         }
         for m in &unit.module_dirs {

@@ -33,7 +33,8 @@ pub struct GraphView {
     pub config: RepoConfig,
     pub snapshot: Arc<Snapshot>,
     pub inventory: Inventory,
-    pub graph: Graph,
+    /// Shared with derived views when a change leaves the dependency structure alone.
+    pub graph: Arc<Graph>,
 }
 
 /// The units a change affects.
@@ -107,7 +108,7 @@ impl Repo {
     pub fn view(&self, snap: Arc<Snapshot>) -> anyhow::Result<GraphView> {
         let config = self.config(&snap)?;
         let inventory = units::discover(snap.clone(), &config, self.cache.clone());
-        let graph = Graph::build(&inventory);
+        let graph = Arc::new(Graph::build(&inventory));
         Ok(GraphView {
             config,
             snapshot: snap,
@@ -167,7 +168,7 @@ impl Repo {
             return Ok(None);
         }
         let snap = Arc::new(prev.snapshot.with_changes(commit, &changes));
-        let Some(inventory) = units::update(
+        let Some(update) = units::update(
             &prev.inventory,
             snap.clone(),
             &prev.config,
@@ -176,7 +177,12 @@ impl Repo {
         ) else {
             return Ok(None);
         };
-        let graph = Graph::build(&inventory);
+        let inventory = update.inventory;
+        let graph = if update.structure_changed {
+            Arc::new(Graph::build(&inventory))
+        } else {
+            prev.graph.clone()
+        };
         Ok(Some(GraphView {
             config: prev.config.clone(),
             snapshot: snap,

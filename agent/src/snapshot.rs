@@ -137,6 +137,7 @@ impl Snapshot {
             escaping_links: self.escaping_links.clone(),
             commit: Some(commit),
         };
+        let mut deleted = false;
         for c in changes {
             next.escaping_links.remove(&c.path);
             match c.blob {
@@ -144,11 +145,26 @@ impl Snapshot {
                     next.files.insert(c.path.clone(), oid);
                 }
                 None => {
+                    deleted = true;
                     next.files.remove(&c.path);
                 }
             }
         }
-        next.index_dirs();
+        if deleted {
+            // A directory may have emptied: index from scratch.
+            next.index_dirs();
+        } else {
+            next.dirs = self.dirs.clone();
+            for c in changes {
+                let mut p = c.path.as_str();
+                while let Some(i) = p.rfind('/') {
+                    p = &p[..i];
+                    if !next.dirs.insert(p.to_string()) {
+                        break;
+                    }
+                }
+            }
+        }
         next
     }
 

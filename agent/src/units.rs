@@ -9,10 +9,14 @@ use hcl::Value;
 use serde::Serialize;
 
 use crate::config::{path_has_prefix, RepoConfig};
-use crate::git::FileChange;
+use crate::git::{ChangeKind, FileChange};
 use crate::snapshot::{join, parent, Snapshot};
 use crate::terragrunt::modules::{self, Source};
 use crate::terragrunt::{Deps, EvalCache, EvalError, Evaluator, ReadKind, UnitEval};
+
+/// Up to this many changed files, each unit is checked by looking the changes up in its reads;
+/// beyond it, by looking its reads up in the set of changes.
+pub const FEW_CHANGES: usize = 16;
 
 /// File name that makes a directory a Terragrunt unit.
 pub const UNIT_FILE: &str = "terragrunt.hcl";
@@ -157,7 +161,7 @@ pub fn update(
     config: &RepoConfig,
     cache: Arc<EvalCache>,
     changes: &[FileChange],
-) -> Option<Inventory> {
+) -> Option<Update> {
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let mut changed_dirs: HashSet<&str> = HashSet::new();
     for c in changes {
@@ -171,13 +175,22 @@ pub fn update(
     }
     let mut dirty: BTreeSet<String> = prev.failed.keys().cloned().collect();
     for (path, unit) in &prev.units {
+        // Few changes against many reads: look the changes up in the unit, not the reverse.
+        // Only additions and deletions can change what a probe found.
         let touched = changed_dirs.contains(path.as_str())
-            || unit.deps.reads.keys().any(|r| changed.contains(r.as_str()))
-            || unit
-                .deps
-                .probes
-                .iter()
-                .any(|p| changed.contains(p.as_str()))
+            || if changes.len() <= FEW_CHANGES {
+                changes.iter().any(|c| {
+                    unit.deps.reads.contains_key(&c.path)
+                        || (c.kind != ChangeKind::Modified && unit.deps.probes.contains(&c.path))
+                })
+            } else {
+                unit.deps.reads.keys().any(|r| changed.contains(r.as_str()))
+                    || unit
+                        .deps
+                        .probes
+                        .iter()
+                        .any(|p| changed.contains(p.as_str()))
+            }
             || unit
                 .module_dirs
                 .iter()
@@ -213,12 +226,33 @@ pub fn update(
     // Units whose file is gone.
     inv.units
         .retain(|dir, _| snap.is_file(&join(dir, UNIT_FILE)));
+    let before = inv.units.len();
+    // Whether the set of units, their dependencies or their includes changed: when none did,
+    // the graph and the parent set are the previous ones.
+    let mut structure_changed = before != prev.units.len();
+    let mut includes_changed = structure_changed;
     for (dir, result) in dirty.iter().zip(results) {
-        inv.units.remove(dir);
+        let old = inv.units.remove(dir);
         if let Ok(u) = &result {
             let mut includes = u.eval.iter().flat_map(|e| e.includes.iter());
             if includes.any(|i| !inv.parents.contains(parent(&i.path))) {
                 return None;
+            }
+        }
+        let include_paths = |u: &Unit| -> Vec<String> {
+            u.eval
+                .iter()
+                .flat_map(|e| e.includes.iter().map(|i| i.path.clone()))
+                .collect()
+        };
+        match (&old, &result) {
+            (Some(o), Ok(n)) => {
+                structure_changed |= o.dependencies != n.dependencies;
+                includes_changed |= include_paths(o) != include_paths(n);
+            }
+            _ => {
+                structure_changed = true;
+                includes_changed = true;
             }
         }
         match result {
@@ -231,18 +265,34 @@ pub fn update(
         }
     }
     // Every parent must still exist and still be included by someone.
-    let still: BTreeSet<String> = inv
-        .units
-        .values()
-        .filter_map(|u| u.eval.as_ref())
-        .flat_map(|e| e.includes.iter().map(|i| parent(&i.path).to_string()))
-        .collect();
-    if still != inv.parents {
-        return None;
+    let parents_gone = changes
+        .iter()
+        .any(|c| c.blob.is_none() && inv.parents.contains(parent(&c.path)));
+    if includes_changed || parents_gone {
+        let still: BTreeSet<String> = inv
+            .units
+            .values()
+            .filter_map(|u| u.eval.as_ref())
+            .flat_map(|e| e.includes.iter().map(|i| parent(&i.path).to_string()))
+            .collect();
+        if still != inv.parents {
+            return None;
+        }
     }
     refuse_escaping_units(&mut inv, &snap, config);
+    structure_changed |= inv.failed.keys().ne(prev.failed.keys());
     inv.errors = inv.failed.values().cloned().collect();
-    Some(inv)
+    Some(Update {
+        inventory: inv,
+        structure_changed,
+    })
+}
+
+/// An inventory derived by [`update`].
+pub struct Update {
+    pub inventory: Inventory,
+    /// Units were added or removed, or their dependencies changed: the graph must be rebuilt.
+    pub structure_changed: bool,
 }
 
 /// Evaluates and builds the units in `dirs`, on every core.
