@@ -742,15 +742,16 @@ fn eager_can(_: hcl::eval::FuncArgs) -> Result<Value, String> {
 pub fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
     // hcl's number arithmetic panics on some input (`x % 0`, i64 overflow): the panic is
     // turned into this expression's error, with the file and line its caller adds.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_inner(expr, ctx)))
-        .unwrap_or_else(|panic| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_inner(expr, ctx))).unwrap_or_else(
+        |panic| {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "arithmetic error".into());
             Err(format!("cannot evaluate: {what}"))
-        })
+        },
+    )
 }
 
 fn eval_inner(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
