@@ -67,6 +67,9 @@ pub struct Evaluator {
     snap: Arc<Snapshot>,
     root_abs: String,
     cache: Arc<EvalCache>,
+    /// Read results already checked against this evaluator's snapshot: thousands of units
+    /// read the same few account, region and env files.
+    checked: RefCell<HashMap<String, Arc<ReadResult>>>,
 }
 
 const KNOWN_BLOCKS: &[&str] = &[
@@ -126,6 +129,7 @@ impl Evaluator {
             snap,
             root_abs,
             cache,
+            checked: RefCell::new(HashMap::new()),
         })
     }
 
@@ -216,6 +220,17 @@ impl Evaluator {
     /// `read_terragrunt_config`: evaluates `file` in its own directory; cached while every file
     /// it looked at is unchanged.
     pub fn read_config(self: &Rc<Self>, file: &str) -> Result<Arc<ReadResult>, String> {
+        if let Some(hit) = self.checked.borrow().get(file) {
+            return Ok(hit.clone());
+        }
+        let result = self.read_config_uncached(file)?;
+        self.checked
+            .borrow_mut()
+            .insert(file.to_string(), result.clone());
+        Ok(result)
+    }
+
+    fn read_config_uncached(self: &Rc<Self>, file: &str) -> Result<Arc<ReadResult>, String> {
         let cached = self
             .cache
             .read_configs
