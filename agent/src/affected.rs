@@ -141,17 +141,7 @@ pub fn reasons_by_unit(
                 });
             }
         }
-        for m in &unit.module_dirs {
-            if let Some(files) = below.get(m.as_str()) {
-                for f in files {
-                    found.push(Reason::Module {
-                        file: f.to_string(),
-                        module: m.clone(),
-                    });
-                }
-            }
-        }
-        for m in &unit.missing_module_dirs {
+        for m in unit.module_dirs.iter().chain(&unit.missing_module_dirs) {
             if let Some(files) = below.get(m.as_str()) {
                 for f in files {
                     found.push(Reason::Module {
