@@ -106,11 +106,14 @@ pub fn render(review: &Review) -> String {
     if !reports.is_empty() {
         let before: f64 = reports.iter().map(|r| r.cost.monthly_before).sum();
         let after: f64 = reports.iter().map(|r| r.cost.monthly_after).sum();
-        let _ = writeln!(
-            out,
-            "**Monthly cost:** ${before:.2} → ${after:.2} ({}) for the priced resources.",
-            money_delta(after - before)
-        );
+        // Only when something was priced: a line of zeros says nothing.
+        if reports.iter().any(|r| !r.cost.lines.is_empty()) {
+            let _ = writeln!(
+                out,
+                "**Monthly cost:** ${before:.2} → ${after:.2} ({}) for the priced resources.",
+                money_delta(after - before)
+            );
+        }
         let blocking: usize = reports.iter().map(|r| r.blocking().len()).sum();
         if blocking > 0 {
             let _ = writeln!(
