@@ -158,10 +158,12 @@ pub fn reasons_by_unit(
     out
 }
 
-/// The units affected by `changes`: `head` is the inventory after the change, `base` before it
-/// (for deleted units). With `include_dependents`, units downstream of affected ones too.
+/// The units affected by `changes`: `head` is the inventory after the change and `graph` its
+/// graph, `base` the inventory before it (for deleted units). With `include_dependents`, units
+/// downstream of affected ones too.
 pub fn affected(
     head: &Inventory,
+    graph: &Graph,
     base: Option<&Inventory>,
     changes: &[FileChange],
     include_dependents: bool,
@@ -204,7 +206,6 @@ pub fn affected(
         })
         .collect();
     if include_dependents {
-        let graph = Graph::build(head);
         let roots: BTreeSet<String> = reasons.keys().cloned().collect();
         let downstream = graph.downstream(&roots);
         for d in downstream.iter().cloned() {

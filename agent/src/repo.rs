@@ -214,6 +214,7 @@ impl Repo {
         };
         let units = affected::affected(
             &head_view.inventory,
+            &head_view.graph,
             base_inv.as_ref().map(|v| &v.inventory),
             &changed_files,
             include_dependents,

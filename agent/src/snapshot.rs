@@ -156,13 +156,7 @@ impl Snapshot {
         } else {
             next.dirs = self.dirs.clone();
             for c in changes {
-                let mut p = c.path.as_str();
-                while let Some(i) = p.rfind('/') {
-                    p = &p[..i];
-                    if !next.dirs.insert(p.to_string()) {
-                        break;
-                    }
-                }
+                add_parents(&mut next.dirs, &c.path);
             }
         }
         next
@@ -188,13 +182,7 @@ impl Snapshot {
     fn index_dirs(&mut self) {
         self.dirs.insert(String::new());
         for path in self.files.keys() {
-            let mut p = path.as_str();
-            while let Some(i) = p.rfind('/') {
-                p = &p[..i];
-                if !self.dirs.insert(p.to_string()) {
-                    break;
-                }
-            }
+            add_parents(&mut self.dirs, path);
         }
     }
 
@@ -299,6 +287,18 @@ fn read_blob(repo_dir: &Path, oid: Oid) -> Result<Arc<[u8]>, git2::Error> {
         let blob = repo.find_blob(oid)?;
         Ok(Arc::from(blob.content()))
     })
+}
+
+/// Adds every directory above `path` to `dirs`, stopping at the first one already there (its
+/// own parents are then there too).
+fn add_parents(dirs: &mut HashSet<String>, path: &str) {
+    let mut p = path;
+    while let Some(i) = p.rfind('/') {
+        p = &p[..i];
+        if !dirs.insert(p.to_string()) {
+            break;
+        }
+    }
 }
 
 /// Parent directory of a repo-relative path ("" for top-level entries).

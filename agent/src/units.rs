@@ -326,10 +326,7 @@ fn evaluate_all(
                                 .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo))
                         }))
                         .unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                            let what = crate::terragrunt::panic_message(&*panic)
                                 .unwrap_or_else(|| "unknown cause".into());
                             Err(EvalError::new(
                                 &join(dir, UNIT_FILE),

@@ -759,11 +759,7 @@ pub fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
     // turned into this expression's error, with the file and line its caller adds.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_inner(expr, ctx))).unwrap_or_else(
         |panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "arithmetic error".into());
+            let what = super::panic_message(&*panic).unwrap_or_else(|| "arithmetic error".into());
             Err(format!("cannot evaluate: {what}"))
         },
     )

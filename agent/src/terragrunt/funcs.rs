@@ -101,69 +101,6 @@ fn template(a: FuncArgs) -> Res {
     Ok(Value::String(out))
 }
 
-/// Names of the functions `register` provides.
-pub fn is_std(name: &str) -> bool {
-    STD_NAMES.contains(&name)
-}
-
-const STD_NAMES: &[&str] = &[
-    "abs",
-    "basename",
-    "ceil",
-    "chomp",
-    "cidrsubnet",
-    "cidrhost",
-    "coalesce",
-    "coalescelist",
-    "compact",
-    "concat",
-    "contains",
-    "dirname",
-    "distinct",
-    "element",
-    "endswith",
-    "flatten",
-    "floor",
-    "format",
-    "index",
-    "join",
-    "jsondecode",
-    "jsonencode",
-    "keys",
-    "length",
-    "lookup",
-    "lower",
-    "max",
-    "merge",
-    "min",
-    "one",
-    "range",
-    "replace",
-    "reverse",
-    "slice",
-    "sort",
-    "split",
-    "startswith",
-    "strcontains",
-    "substr",
-    "sum",
-    "title",
-    "tobool",
-    "tolist",
-    "tomap",
-    "tonumber",
-    "toset",
-    "tostring",
-    "trim",
-    "trimprefix",
-    "trimspace",
-    "trimsuffix",
-    "upper",
-    "values",
-    "yamldecode",
-    "zipmap",
-];
-
 // ---- argument helpers ----
 
 fn arity(args: &FuncArgs, min: usize, max: usize) -> Result<(), String> {

@@ -32,7 +32,15 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
     let repo = Repo::open(&args.repo)?;
     let view = repo.graph(args.rev.as_deref())?;
     let inv = &view.inventory;
-    let position = |p: &str| view.graph.order.iter().position(|x| x == p);
+    // Position of each unit in dependency order, looked up once per unit, not searched for.
+    let index: std::collections::HashMap<&str, usize> = view
+        .graph
+        .order
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let position = |p: &str| index.get(p).copied();
     let mut out = String::new();
     match args.format {
         GraphFormat::Json => {
