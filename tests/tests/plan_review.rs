@@ -2,14 +2,17 @@
 
 use slipway_tests::{terraform, terraform_env, TempRepo};
 use webhook::cmd::plan::{review, PlanArgs};
+use webhook::cmd::ChangeArgs;
 use webhook::comment::{render, Outcome};
 
 fn plan(repo: &TempRepo, base: &str) -> (String, webhook::comment::Review, bool) {
     std::env::set_var("SLIPWAY_TERRAFORM", terraform());
     let args = PlanArgs {
-        repo: repo.path().to_path_buf(),
-        base: base.to_string(),
-        head: "HEAD".to_string(),
+        change: ChangeArgs {
+            repo: repo.path().to_path_buf(),
+            base: base.to_string(),
+            head: "HEAD".to_string(),
+        },
         work_dir: None,
     };
     let (review, failed) = review(&args, terraform_env()).expect("review");

@@ -1,6 +1,5 @@
 //! `slipway affected`: the units a change affects, with the reason for each.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent::affected::Status;
@@ -11,15 +10,8 @@ use super::ListFormat;
 /// Arguments of `slipway affected`.
 #[derive(Debug, clap::Args)]
 pub struct AffectedArgs {
-    /// The infrastructure repository (a git work tree).
-    #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
-    /// The revision the change starts from (the pull request's base branch).
-    #[arg(long)]
-    pub base: String,
-    /// The revision with the change (default: HEAD).
-    #[arg(long, default_value = "HEAD")]
-    pub head: String,
+    #[command(flatten)]
+    pub change: super::ChangeArgs,
     /// Also list the units downstream of affected ones.
     #[arg(long)]
     pub include_dependents: bool,
@@ -28,8 +20,12 @@ pub struct AffectedArgs {
 }
 
 pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
-    let repo = Repo::open(&args.repo)?;
-    let change = repo.affected(&args.base, &args.head, args.include_dependents)?;
+    let repo = Repo::open(&args.change.repo)?;
+    let change = repo.affected(
+        &args.change.base,
+        &args.change.head,
+        args.include_dependents,
+    )?;
     match args.format {
         ListFormat::Json => {
             let out = serde_json::json!({

@@ -47,6 +47,20 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// The change a command looks at: a repository and two revisions (`affected`, `plan`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChangeArgs {
+    /// The infrastructure repository (a git work tree).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The revision the change starts from (the pull request's base branch).
+    #[arg(long)]
+    pub base: String,
+    /// The revision with the change (default: HEAD).
+    #[arg(long, default_value = "HEAD")]
+    pub head: String,
+}
+
 /// Output format of listing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {

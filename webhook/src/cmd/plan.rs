@@ -15,15 +15,8 @@ use crate::comment::{self, Outcome, Review, UnitReview};
 /// Arguments of `slipway plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The infrastructure repository (a git work tree).
-    #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
-    /// The revision the change starts from (the pull request's base branch).
-    #[arg(long)]
-    pub base: String,
-    /// The revision with the change (default: HEAD).
-    #[arg(long, default_value = "HEAD")]
-    pub head: String,
+    #[command(flatten)]
+    pub change: super::ChangeArgs,
     /// Where working directories go (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
@@ -45,8 +38,8 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 /// the run engine (settings from the environment, see `EngineSettings::from_env`); plans are
 /// stored in an artifact directory under the working directory.
 pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Review, bool)> {
-    let repo = Repo::open(&args.repo)?;
-    let change = repo.affected(&args.base, &args.head, false)?;
+    let repo = Repo::open(&args.change.repo)?;
+    let change = repo.affected(&args.change.base, &args.change.head, false)?;
     let tmp;
     let work_root = match &args.work_dir {
         Some(d) => d.clone(),
@@ -67,7 +60,8 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
     // A local review has no GitHub name: the directory's name stands for it.
     let repo_name = format!(
         "local/{}",
-        args.repo
+        args.change
+            .repo
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
