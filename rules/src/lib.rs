@@ -15,6 +15,7 @@ pub mod cost;
 mod index;
 pub mod path;
 pub mod plan;
+pub mod planfile;
 mod policy;
 pub mod report;
 
