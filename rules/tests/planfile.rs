@@ -8,7 +8,14 @@ use proptest::prelude::*;
 use rules::planfile::{show_json, show_json_with, PlanFileError, ProviderSchemas};
 use rules::{Action, Plan, Shown};
 
-const CASES: &[&str] = &["create", "update", "nochange", "destroy", "empty"];
+const CASES: &[&str] = &[
+    "create",
+    "update",
+    "nochange",
+    "destroy",
+    "empty",
+    "expressions",
+];
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(

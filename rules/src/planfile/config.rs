@@ -674,7 +674,7 @@ fn expand(root: &str, steps: &[TStep], out: &mut Vec<String>) -> Result<(), Faul
             }
             match attr(i) {
                 Some(output) => {
-                    // The output's subject, then its module call instance.
+                    // The output, then its module call instance (with its key, if any).
                     extra = vec![call.clone()];
                     (format!("{call}.{output}"), &steps[i + 1..])
                 }
@@ -762,6 +762,10 @@ mod tests {
             ["null_resource.c"]
         );
         assert_eq!(refs("module.m.out"), ["module.m.out", "module.m"]);
+        assert_eq!(
+            refs("module.m[0].out.x"),
+            ["module.m[0].out.x", "module.m[0].out", "module.m[0]"]
+        );
         assert_eq!(refs("a.b[var.i].c"), ["a.b", "var.i"]);
     }
 }
