@@ -200,6 +200,28 @@ fn a_sensitive_variable_stays_out_of_variables_and_ids_are_known_after_apply() {
 }
 
 #[test]
+fn provider_configurations_of_modules_are_keyed_by_module_path() {
+    let plan = native("providers");
+    let keys: Vec<&str> = plan
+        .configuration
+        .provider_configs
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "module.k:null",
+            "module.k:null.kk",
+            "module.m:null",
+            "null.x"
+        ]
+    );
+    let d = &plan.configuration.resources[&("module.k".to_string(), "null_resource.d".to_string())];
+    assert_eq!(d.provider_config_key, "k:null.kk");
+}
+
+#[test]
 fn bad_input_gets_an_error_that_names_the_problem() {
     assert_eq!(show_json(b""), Err(PlanFileError::Empty));
     assert!(matches!(
