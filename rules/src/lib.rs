@@ -1,5 +1,6 @@
-//! Slipway's rules: a typed model of `terraform show -json`, the monthly cost estimate,
-//! and the tag and security policy. Pure: no IO, no async, no knowledge of GitHub or AWS.
+//! Slipway's rules: a typed model of `terraform show -json` (and [`planfile`], which renders a
+//! binary plan file as that JSON without terraform), the monthly cost estimate, and the tag
+//! and security policy. Pure: no IO, no async, no knowledge of GitHub or AWS.
 //!
 //! ```no_run
 //! # fn demo(bytes: &[u8]) -> Result<(), rules::PlanError> {
