@@ -160,13 +160,14 @@ impl Repo {
         let Some(from) = prev.snapshot.commit() else {
             return Ok(None);
         };
-        let changes = git::changed_files(repo, from, commit)?;
+        let mut changes = git::changed_files(repo, from, commit)?;
         if changes
             .iter()
             .any(|c| c.link || c.path == config::FILE_NAME)
         {
             return Ok(None);
         }
+        changes.extend(prev.snapshot.link_changes(&changes));
         let snap = Arc::new(prev.snapshot.with_changes(commit, &changes));
         let Some(update) = units::update(
             &prev.inventory,
@@ -202,8 +203,11 @@ impl Repo {
         let base_oid = git::resolve(repo, base)?;
         let head_oid = git::resolve(repo, head)?;
         let start = git::merge_base(repo, base_oid, head_oid);
-        let changed_files = git::changed_files(repo, start, head_oid)?;
+        let mut changed_files = git::changed_files(repo, start, head_oid)?;
         let head_view = self.view_at(head_oid)?;
+        // Files read through a symlink change with their target.
+        let through_links = head_view.snapshot.link_changes(&changed_files);
+        changed_files.extend(through_links);
         let removes_units = changed_files
             .iter()
             .any(|c| c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE));

@@ -39,6 +39,9 @@ pub struct Snapshot {
     dirs: HashSet<String>,
     /// Symlinks whose target leaves the repository.
     escaping_links: HashMap<String, String>,
+    /// Symlinks to files in the repository: link path -> target path. The link's path maps to
+    /// its target's blob in `files`.
+    links: HashMap<String, String>,
     /// The commit this snapshot was taken from, when it came from git.
     commit: Option<Oid>,
 }
@@ -69,6 +72,7 @@ impl Snapshot {
             files,
             dirs: HashSet::new(),
             escaping_links: HashMap::new(),
+            links: HashMap::new(),
             commit: Some(commit),
         };
         for (path, oid) in links {
@@ -91,6 +95,7 @@ impl Snapshot {
             files: HashMap::new(),
             dirs: HashSet::new(),
             escaping_links: HashMap::new(),
+            links: HashMap::new(),
             commit: None,
         };
         let mut stack = vec![(root.to_path_buf(), String::new())];
@@ -135,6 +140,7 @@ impl Snapshot {
             files: self.files.clone(),
             dirs: HashSet::new(),
             escaping_links: self.escaping_links.clone(),
+            links: self.links.clone(),
             commit: Some(commit),
         };
         let mut deleted = false;
@@ -162,6 +168,36 @@ impl Snapshot {
         next
     }
 
+    /// The changes `changes` make to files read through in-repository symlinks: a link whose
+    /// target changed reads differently too, though git sees no change to the link itself.
+    pub fn link_changes(&self, changes: &[crate::git::FileChange]) -> Vec<crate::git::FileChange> {
+        if self.links.is_empty() {
+            return Vec::new();
+        }
+        let changed: HashMap<&str, &crate::git::FileChange> =
+            changes.iter().map(|c| (c.path.as_str(), c)).collect();
+        let mut out: Vec<crate::git::FileChange> = self
+            .links
+            .iter()
+            .filter(|(link, _)| !changed.contains_key(link.as_str()))
+            .filter_map(|(link, target)| {
+                let c = changed.get(target.as_str())?;
+                Some(crate::git::FileChange {
+                    path: link.clone(),
+                    kind: if c.blob.is_some() {
+                        crate::git::ChangeKind::Modified
+                    } else {
+                        crate::git::ChangeKind::Deleted
+                    },
+                    blob: c.blob,
+                    link: false,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
     fn add_link(&mut self, path: String, target: &str) {
         let dir = parent(&path);
         let resolved = if target.starts_with('/') {
@@ -169,9 +205,10 @@ impl Snapshot {
         } else {
             normalize(&join(dir, target))
         };
-        match resolved.and_then(|r| self.files.get(&r).copied()) {
-            Some(oid) => {
-                self.files.insert(path, oid);
+        match resolved.and_then(|r| Some((self.files.get(&r).copied()?, r))) {
+            Some((oid, target)) => {
+                self.files.insert(path.clone(), oid);
+                self.links.insert(path, target);
             }
             None => {
                 self.escaping_links.insert(path, target.to_string());

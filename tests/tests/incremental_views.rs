@@ -269,7 +269,6 @@ fn a_module_called_before_it_exists_is_followed_once_it_appears() {
 }
 
 #[test]
-#[ignore = "bug: a file read through an in-repo symlink is not re-read when the symlink's target changes"]
 fn a_change_to_a_symlinks_target_reaches_the_unit_reading_the_symlink() {
     let r = TempRepo::new();
     r.write_all(&[
