@@ -227,7 +227,7 @@ fn account_local(snap: &Arc<Snapshot>, dir: &str, key: &str) -> Option<String> {
         let candidate = join(&d, "account.hcl");
         if snap.is_file(&candidate) {
             let ev = Evaluator::new(snap.clone(), Arc::new(EvalCache::default()));
-            let read = ev.read_config(&candidate).ok()?;
+            let read = ev.read_config(&candidate, dir).ok()?;
             let locals = read.value.as_object()?.get("locals")?.as_object()?;
             return match locals.get(key)? {
                 hcl::Value::String(s) => Some(s.clone()),

@@ -575,7 +575,7 @@ fn local_from(
         // Watched even when absent: a nearer file appearing later changes the answer.
         deps.probes.insert(candidate.clone());
         if snap.is_file(&candidate) {
-            let result = ev.read_config(&candidate).ok()?;
+            let result = ev.read_config(&candidate, dir).ok()?;
             let locals = result.value.as_object()?.get("locals")?.as_object()?;
             let v = keys.iter().find_map(|k| as_string(locals.get(*k)))?;
             deps.read(

@@ -378,7 +378,6 @@ inputs = {
 }
 
 #[test]
-#[ignore = "bug: get_original_terragrunt_dir() in a read_terragrunt_config file gives that file's directory, not the unit's"]
 fn get_original_terragrunt_dir_in_a_read_config_is_the_unit_that_read_it() {
     let r = repo_with(&[
         (
@@ -2088,4 +2087,45 @@ fn a_symlink_to_a_file_inside_the_repository_is_read_like_the_file() {
         config_json(unit(&view, APP))["inputs"]["id"],
         json!("444444444444")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variable references: looked up by reference, with hcl's own rules where that cannot be done
+
+#[test]
+fn references_to_locals_work_in_object_keys_indexes_splats_and_for_expressions() {
+    let v = inputs(
+        r#"locals {
+  env   = { name = "dev", zones = ["a", "b"] }
+  which = "name"
+  apps  = [{ name = "api" }, { name = "web" }]
+  tags  = { team = "core", tier = "1" }
+}
+inputs = {
+  keyed   = { "/app/${local.env.name}/audit" = 365 }
+  indexed = local.env[local.which]
+  second  = local.env.zones[1]
+  legacy  = local.env.zones.0
+  splat   = local.apps[*].name
+  pairs   = [for k, v in local.tags : "${k}=${v}"]
+  shadow  = [for local in ["x", "y"] : upper(local)]
+}
+"#,
+    );
+    assert_eq!(v["keyed"], json!({"/app/dev/audit": 365}));
+    assert_eq!(v["indexed"], json!("dev"));
+    assert_eq!(v["second"], json!("b"));
+    assert_eq!(v["legacy"], json!("a"));
+    assert_eq!(v["splat"], json!(["api", "web"]));
+    assert_eq!(v["pairs"], json!(["team=core", "tier=1"]));
+    assert_eq!(v["shadow"], json!(["X", "Y"]));
+}
+
+#[test]
+fn a_reference_to_a_missing_attribute_of_a_local_is_an_error_naming_it() {
+    let e = error(
+        "locals {\n  env = { name = \"dev\" }\n}\ninputs = {\n  region = local.env.region\n}\n",
+    );
+    assert_eq!(e.construct, "inputs");
+    assert_mentions(&e, &["region"]);
 }

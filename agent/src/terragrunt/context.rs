@@ -31,6 +31,8 @@ pub struct Deps {
     pub reads: BTreeMap<String, (ReadKind, String)>,
     /// Paths whose existence (or absence) decided something.
     pub probes: std::collections::BTreeSet<String>,
+    /// `get_original_terragrunt_dir()` was called: the value depends on which unit evaluated it.
+    pub uses_original_dir: bool,
 }
 
 impl Deps {
@@ -49,6 +51,7 @@ impl Deps {
             self.reads.entry(p.clone()).or_insert((*k, via));
         }
         self.probes.extend(other.probes.iter().cloned());
+        self.uses_original_dir |= other.uses_original_dir;
     }
 }
 
@@ -296,7 +299,7 @@ fn read_terragrunt_config(a: FuncArgs) -> Res {
     }
     let result = {
         let _pop = Pop;
-        f.ev.read_config(&rel)?
+        f.ev.read_config(&rel, &f.original_dir)?
     };
     let mut deps = f.deps.borrow_mut();
     deps.read(&rel, ReadKind::ReadConfig, "");
@@ -311,6 +314,7 @@ fn get_terragrunt_dir(_: FuncArgs) -> Res {
 
 fn get_original_terragrunt_dir(_: FuncArgs) -> Res {
     let f = top()?;
+    f.deps.borrow_mut().uses_original_dir = true;
     Ok(Value::String(f.abs(&f.original_dir)))
 }
 
