@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 use agent::repo::Repo;
 use agent::synth;
 
+// The allocator the `slipway` binary uses, so the figures are the shipped binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

