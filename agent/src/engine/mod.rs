@@ -17,6 +17,7 @@ pub mod outputs;
 pub mod plugin_cache;
 pub mod process;
 pub mod redact;
+pub mod schemas;
 pub mod terragrunt;
 pub mod workdir;
 
@@ -91,6 +92,33 @@ pub struct EngineSettings {
     /// reviews of repositories whose units need none).
     pub assume_roles: bool,
     pub aws: AwsSettings,
+    /// How the native engine gets a plan's JSON: read from the plan file by Slipway (default;
+    /// `terraform show -json` when the reader cannot be sure of a plan), or always with
+    /// `terraform show -json`.
+    pub plan_reader: PlanReader,
+}
+
+/// How a plan's JSON is made (`SLIPWAY_PLAN_READER`: `native` or `terraform`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlanReader {
+    /// Slipway reads the binary plan file, falling back to `terraform show -json`.
+    #[default]
+    Native,
+    /// Always `terraform show -json`.
+    Terraform,
+}
+
+impl std::str::FromStr for PlanReader {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "native" => Ok(PlanReader::Native),
+            "terraform" => Ok(PlanReader::Terraform),
+            other => Err(format!(
+                "plan reader {other:?} is not one of native, terraform"
+            )),
+        }
+    }
 }
 
 fn cores() -> usize {
@@ -115,12 +143,14 @@ impl EngineSettings {
             grace: Duration::from_secs(30),
             assume_roles: true,
             aws: AwsSettings::default(),
+            plan_reader: PlanReader::Native,
         }
     }
 
     /// Settings from the process environment: `SLIPWAY_ENGINE` (`native`|`terragrunt`),
     /// `SLIPWAY_TERRAFORM`, `SLIPWAY_TERRAGRUNT`, `SLIPWAY_PLUGIN_CACHE_DIR`,
     /// `SLIPWAY_PARALLELISM`, `SLIPWAY_RUN_TIMEOUT_SECONDS`, `SLIPWAY_ASSUME_ROLES` (`0`/`1`),
+    /// `SLIPWAY_PLAN_READER` (`native`|`terraform`),
     /// and the AWS settings of [`AwsSettings::from_env`]. Unusable values are errors.
     pub fn from_env(work_root: &Path) -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -143,6 +173,9 @@ impl EngineSettings {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| format!("SLIPWAY_PARALLELISM={p:?} is not a positive number"))?;
+        }
+        if let Some(r) = var("SLIPWAY_PLAN_READER") {
+            s.plan_reader = r.parse().map_err(|e| format!("SLIPWAY_PLAN_READER: {e}"))?;
         }
         if let Some(t) = var("SLIPWAY_RUN_TIMEOUT_SECONDS") {
             s.timeout = Duration::from_secs(t.parse::<u64>().map_err(|_| {
@@ -318,7 +351,8 @@ pub enum RunError {
 #[derive(Debug, Clone)]
 pub struct PlanOutcome {
     pub unit: String,
-    /// `terraform show -json` of the plan.
+    /// The plan as `terraform show -json` prints it (read from the plan file by Slipway, or by
+    /// terraform).
     pub plan_json: Vec<u8>,
     /// The redacted log.
     pub log: String,
@@ -401,6 +435,12 @@ impl Job {
         self.io.line("slipway", &format!("slipway: {note}"));
         self.log_text(&format!("slipway: {note}\n"));
         lock(&self.notes).push(note);
+    }
+
+    /// A line for the live log and the stored log only (not a note for the reviewer).
+    pub fn log_line(&self, line: &str) {
+        self.io.line("slipway", &format!("slipway: {line}"));
+        self.log_text(&format!("slipway: {line}\n"));
     }
 
     fn log_text(&self, text: &str) {

@@ -1,11 +1,12 @@
 //! The native engine: Slipway renders the unit's working directory itself (module source,
 //! unit files, `generate` blocks, backend, inputs with the dependencies' real outputs) and
-//! drives `terraform` or `tofu`: `init`, `plan -out`, `show -json`, `apply <planfile>`.
+//! drives `terraform` or `tofu`: `init`, `plan -out`, `apply <planfile>`. The plan's JSON is
+//! read from the plan file by Slipway (`terraform show -json` when it cannot be sure).
 
 use std::path::{Path, PathBuf};
 
 use super::process::{path_arg, CommandSpec};
-use super::{workdir, EngineKind, Executor, Job, PlanProduct, RunError};
+use super::{workdir, EngineKind, Executor, Job, PlanProduct, PlanReader, RunError};
 use crate::aws::Secret;
 
 /// The native engine.
@@ -47,6 +48,22 @@ pub fn plan_commands(
     ]
 }
 
+/// `terraform providers schema -json` in a working directory: the schemas Slipway needs to
+/// read plan files itself (see [`super::schemas`]).
+pub fn schema_command(terraform: &Path, run_dir: &Path, env: &[(String, Secret)]) -> CommandSpec {
+    CommandSpec {
+        step: "schemas".to_string(),
+        program: terraform.to_path_buf(),
+        args: ["providers", "schema", "-json"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        cwd: run_dir.to_path_buf(),
+        env: env.to_vec(),
+        capture_stdout: true,
+    }
+}
+
 fn init_args() -> [&'static str; 4] {
     // -reconfigure: the backend of a reused working directory may have changed; state is
     // never migrated by Slipway.
@@ -81,6 +98,29 @@ pub fn apply_commands(
             ],
         ),
     ]
+}
+
+/// The plan's JSON rendered by Slipway from the plan file, as `terraform show -json` would
+/// print it; an error says why it could not be (then terraform renders it).
+async fn read_natively(
+    job: &Job,
+    run_dir: &Path,
+    plan_file: &Path,
+    env: &[(String, Secret)],
+) -> Result<Vec<u8>, String> {
+    let spec = schema_command(&job.settings.terraform, run_dir, env);
+    let schemas = super::schemas::for_run_dir(job, run_dir, &spec)
+        .await
+        .map_err(|e| format!("no provider schemas: {e}"))?;
+    let bytes = tokio::fs::read(plan_file)
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", plan_file.display()))?;
+    tokio::task::spawn_blocking(move || {
+        let doc = rules::planfile::show_json_with(&bytes, &schemas).map_err(|e| e.to_string())?;
+        serde_json::to_vec(&doc).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 impl Native {
@@ -136,12 +176,26 @@ impl Executor for Native {
             // Fresh credentials for each step, so a long run never outlives them.
             let mut c = c.clone();
             c.env = job.child_env().await?;
-            if c.step == "init" {
-                job.run_init(&c).await?;
-            } else {
-                let out = job.run(&c).await?;
-                if c.step == "show" {
-                    plan_json = out;
+            match c.step.as_str() {
+                "init" => {
+                    job.run_init(&c).await?;
+                }
+                "show" => {
+                    if job.settings.plan_reader == PlanReader::Native {
+                        match read_natively(job, &run_dir, &plan_file, &c.env).await {
+                            Ok(json) => {
+                                plan_json = json;
+                                continue;
+                            }
+                            Err(why) => job.log_line(&format!(
+                                "reading the plan with `terraform show -json`: {why}"
+                            )),
+                        }
+                    }
+                    plan_json = job.run(&c).await?;
+                }
+                _ => {
+                    job.run(&c).await?;
                 }
             }
         }
