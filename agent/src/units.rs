@@ -114,7 +114,7 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
                 inv.units.insert(dir.clone(), Arc::new(unit));
             }
             Err(e) => {
-                inv.failed.insert(dir.clone(), e);
+                inv.failed.insert(dir.clone(), e.of_unit(dir));
             }
         }
     }
@@ -260,7 +260,7 @@ pub fn update(
                 inv.units.insert(dir.clone(), Arc::new(unit));
             }
             Err(e) => {
-                inv.failed.insert(dir.clone(), e);
+                inv.failed.insert(dir.clone(), e.of_unit(dir));
             }
         }
     }

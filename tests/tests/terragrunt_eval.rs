@@ -2129,3 +2129,38 @@ fn a_reference_to_a_missing_attribute_of_a_local_is_an_error_naming_it() {
     assert_eq!(e.construct, "inputs");
     assert_mentions(&e, &["region"]);
 }
+
+#[test]
+fn a_second_locals_block_is_an_error_naming_its_line() {
+    let e = error("locals {\n  a = 1\n}\n\nlocals {\n  b = 2\n}\n");
+    assert_eq!(e.file, APP_FILE);
+    assert_eq!(e.line, 5, "{e}");
+    assert_mentions(&e, &["locals", "merge"]);
+}
+
+#[test]
+fn a_broken_root_configuration_names_the_unit_whose_evaluation_it_failed() {
+    let r = repo_with(&[
+        (
+            "live/terragrunt.hcl",
+            "inputs = {\n  region = local.nowhere\n}\n",
+        ),
+        (
+            APP_FILE,
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    let e = view
+        .inventory
+        .errors
+        .iter()
+        .find(|e| e.unit.as_deref() == Some(APP))
+        .unwrap_or_else(|| panic!("no error names {APP}: {:?}", view.inventory.errors));
+    assert_eq!(e.file, "live/terragrunt.hcl");
+    assert_eq!(e.line, 1);
+    assert!(
+        e.to_string().ends_with(&format!("(evaluating {APP})")),
+        "{e}"
+    );
+}

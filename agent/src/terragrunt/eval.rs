@@ -383,6 +383,18 @@ impl Evaluator {
             }
         }
 
+        // Terragrunt refuses a second `locals` block instead of merging the two.
+        if body.blocks().filter(|b| b.identifier() == "locals").count() > 1 {
+            // The line table keeps the last block of a kind: the one to merge away.
+            return Err(EvalError::new(
+                file,
+                parsed.line("locals"),
+                "locals",
+                "more than one `locals` block in the same file; Terragrunt allows one: merge them"
+                    .into(),
+            ));
+        }
+
         // 1. include
         let mut includes = Vec::new();
         let mut include_var = Map::new();

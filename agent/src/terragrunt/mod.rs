@@ -22,6 +22,10 @@ pub struct EvalError {
     /// The construct: `include "root"`, `local.region`, `inputs`, `dependency "vpc"`, ...
     pub construct: String,
     pub message: String,
+    /// The unit whose evaluation failed, when the error is in a file it includes or reads
+    /// (a broken root configuration fails every unit that includes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl EvalError {
@@ -31,7 +35,18 @@ impl EvalError {
             line,
             construct: construct.to_string(),
             message,
+            unit: None,
         }
+    }
+
+    /// The error as the failure of the unit in `dir`: names the unit when the error is in
+    /// another file than the unit's own.
+    pub fn of_unit(mut self, dir: &str) -> Self {
+        let own = self.file.rsplit_once('/').map_or("", |(d, _)| d);
+        if own != dir {
+            self.unit = Some(dir.to_string());
+        }
+        self
     }
 }
 
@@ -42,9 +57,13 @@ impl fmt::Display for EvalError {
                 f,
                 "{}:{}: {}: {}",
                 self.file, self.line, self.construct, self.message
-            )
+            )?;
         } else {
-            write!(f, "{}: {}: {}", self.file, self.construct, self.message)
+            write!(f, "{}: {}: {}", self.file, self.construct, self.message)?;
+        }
+        match &self.unit {
+            Some(unit) => write!(f, " (evaluating {unit})"),
+            None => Ok(()),
         }
     }
 }
