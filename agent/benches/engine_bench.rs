@@ -179,21 +179,28 @@ fn shell_loop(
     } else {
         format!("'{tf}' init -input=false -no-color >/dev/null && '{tf}' plan -input=false -no-color >/dev/null")
     };
-    // One loop per group, all at once; the script fails when any loop does.
     let loops: Vec<String> = groups
         .iter()
         .map(|dirs| {
             let list: Vec<String> = dirs.iter().map(|d| format!("'{}'", d.display())).collect();
             format!(
-                "(for d in {}; do (cd \"$d\" && {steps}) || exit 1; done) &",
+                "for d in {}; do (cd \"$d\" && {steps}) || exit 1; done",
                 list.join(" ")
             )
         })
         .collect();
-    let script = format!(
-        "{}\nfor job in $(jobs -p); do wait $job || exit 1; done",
-        loops.join("\n")
-    );
+    // One loop runs in the foreground, as a user would type it; several run at once, and the
+    // script fails when any of them does.
+    let script = match loops.as_slice() {
+        [one] => one.clone(),
+        many => format!(
+            "{}\nfor job in $(jobs -p); do wait $job || exit 1; done",
+            many.iter()
+                .map(|l| format!("({l}) &"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(&script).env("TF_CLI_CONFIG_FILE", rc);
     if let Some(c) = cache {
