@@ -39,9 +39,10 @@ pub struct Snapshot {
     dirs: HashSet<String>,
     /// Symlinks whose target leaves the repository.
     escaping_links: HashMap<String, String>,
-    /// Symlinks to files in the repository: link path -> target path. The link's path maps to
-    /// its target's blob in `files`.
-    links: HashMap<String, String>,
+    /// Symlinks that point inside the repository: link path -> (target path, target as
+    /// written). A link whose target (followed through other links) is a file maps to that
+    /// file's blob in `files`; a dangling one is refused like an escaping one.
+    links: HashMap<String, (String, String)>,
     /// The commit this snapshot was taken from, when it came from git.
     commit: Option<Oid>,
 }
@@ -75,13 +76,17 @@ impl Snapshot {
             links: HashMap::new(),
             commit: Some(commit),
         };
-        for (path, oid) in links {
-            let target = repo
-                .find_blob(oid)
-                .map(|b| String::from_utf8_lossy(b.content()).into_owned())
-                .unwrap_or_default();
-            snap.add_link(path, &target);
-        }
+        let links = links
+            .into_iter()
+            .map(|(path, oid)| {
+                let target = repo
+                    .find_blob(oid)
+                    .map(|b| String::from_utf8_lossy(b.content()).into_owned())
+                    .unwrap_or_default();
+                (path, target)
+            })
+            .collect();
+        snap.add_links(links);
         snap.index_dirs();
         Ok(snap)
     }
@@ -124,9 +129,7 @@ impl Snapshot {
                 }
             }
         }
-        for (path, target) in links {
-            snap.add_link(path, &target);
-        }
+        snap.add_links(links);
         snap.index_dirs();
         Ok(snap)
     }
@@ -153,6 +156,10 @@ impl Snapshot {
                 None => {
                     deleted = true;
                     next.files.remove(&c.path);
+                    // A link whose target went away dangles: refused, as when read cold.
+                    if let Some((_, text)) = self.links.get(&c.path).filter(|_| !c.link) {
+                        next.escaping_links.insert(c.path.clone(), text.clone());
+                    }
                 }
             }
         }
@@ -169,49 +176,89 @@ impl Snapshot {
     }
 
     /// The changes `changes` make to files read through in-repository symlinks: a link whose
-    /// target changed reads differently too, though git sees no change to the link itself.
+    /// target changed (directly or through other links) reads differently too, though git sees
+    /// no change to the link itself.
     pub fn link_changes(&self, changes: &[crate::git::FileChange]) -> Vec<crate::git::FileChange> {
+        use crate::git::{ChangeKind, FileChange};
         if self.links.is_empty() {
             return Vec::new();
         }
-        let changed: HashMap<&str, &crate::git::FileChange> =
-            changes.iter().map(|c| (c.path.as_str(), c)).collect();
-        let mut out: Vec<crate::git::FileChange> = self
-            .links
+        // A change to a link itself carries the link's own blob: what it reads is its target's.
+        let mut changed: HashMap<String, Option<Oid>> = changes
             .iter()
-            .filter(|(link, _)| !changed.contains_key(link.as_str()))
-            .filter_map(|(link, target)| {
-                let c = changed.get(target.as_str())?;
-                Some(crate::git::FileChange {
-                    path: link.clone(),
-                    kind: if c.blob.is_some() {
-                        crate::git::ChangeKind::Modified
-                    } else {
-                        crate::git::ChangeKind::Deleted
-                    },
-                    blob: c.blob,
-                    link: false,
-                })
+            .map(|c| {
+                let blob = if c.link {
+                    self.files.get(&c.path).copied()
+                } else {
+                    c.blob
+                };
+                (c.path.clone(), blob)
             })
             .collect();
+        let mut out = Vec::new();
+        loop {
+            let next: Vec<(String, Option<Oid>)> = self
+                .links
+                .iter()
+                .filter(|(link, _)| !changed.contains_key(*link))
+                .filter_map(|(link, (target, _))| Some((link.clone(), *changed.get(target)?)))
+                .collect();
+            if next.is_empty() {
+                break;
+            }
+            for (link, blob) in next {
+                out.push(FileChange {
+                    path: link.clone(),
+                    kind: if blob.is_some() {
+                        ChangeKind::Modified
+                    } else {
+                        ChangeKind::Deleted
+                    },
+                    blob,
+                    link: false,
+                });
+                changed.insert(link, blob);
+            }
+        }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     }
 
-    fn add_link(&mut self, path: String, target: &str) {
-        let dir = parent(&path);
-        let resolved = if target.starts_with('/') {
-            None
-        } else {
-            normalize(&join(dir, target))
-        };
-        match resolved.and_then(|r| Some((self.files.get(&r).copied()?, r))) {
-            Some((oid, target)) => {
-                self.files.insert(path.clone(), oid);
-                self.links.insert(path, target);
+    /// Records symlinks (path, target as written), following links to links.
+    fn add_links(&mut self, links: Vec<(String, String)>) {
+        for (path, text) in links {
+            let resolved = if text.starts_with('/') {
+                None
+            } else {
+                normalize(&join(parent(&path), &text))
+            };
+            match resolved {
+                Some(r) => {
+                    self.links.insert(path, (r, text));
+                }
+                None => {
+                    self.escaping_links.insert(path, text);
+                }
             }
-            None => {
-                self.escaping_links.insert(path, target.to_string());
+        }
+        let paths: Vec<String> = self.links.keys().cloned().collect();
+        for path in paths {
+            let mut target = path.clone();
+            // A chain longer than the number of links is a loop.
+            for _ in 0..=self.links.len() {
+                match self.links.get(&target) {
+                    Some((next, _)) => target = next.clone(),
+                    None => break,
+                }
+            }
+            match self.files.get(&target).copied() {
+                Some(oid) if !self.links.contains_key(&target) => {
+                    self.files.insert(path, oid);
+                }
+                _ => {
+                    let text = self.links[&path].1.clone();
+                    self.escaping_links.insert(path, text);
+                }
             }
         }
     }

@@ -449,6 +449,39 @@ fn a_change_to_the_target_of_a_symlink_a_unit_reads_affects_the_unit() {
 }
 
 #[test]
+fn a_change_reaches_a_unit_through_a_symlink_to_a_symlink_and_a_deleted_target_too() {
+    let r = TempRepo::new();
+    r.write_all(&[
+        (
+            "live/common/account.hcl",
+            "locals {\n  account_id = \"111111111111\"\n}\n",
+        ),
+        (
+            "live/app/terragrunt.hcl",
+            "locals {\n  account = read_terragrunt_config(\"account.hcl\")\n}\ninputs = {\n  id = local.account.locals.account_id\n}\n",
+        ),
+        ("live/other/terragrunt.hcl", "inputs = {}\n"),
+    ]);
+    r.symlink("live/shared/account.hcl", "../common/account.hcl");
+    r.symlink("live/app/account.hcl", "../shared/account.hcl");
+    let base = r.commit("account through two symlinks");
+    r.edit("live/common/account.hcl", "111111111111", "222222222222");
+    let edited = r.commit("new account id");
+    let change = r.affected_since(&base, false);
+    assert_eq!(paths(&change.units), ["live/app"]);
+
+    r.remove("live/common/account.hcl");
+    r.commit("the account file goes away");
+    let change = r.affected_since(&edited, false);
+    assert!(
+        change.errors.iter().any(|e| e.file.starts_with("live/app")),
+        "the unit reading the dangling link must fail, not be skipped: {:?} {:?}",
+        change.units,
+        change.errors
+    );
+}
+
+#[test]
 fn changes_on_the_base_branch_after_the_pull_request_branched_off_are_not_its_changes() {
     let (r, base) = two_accounts();
     // main moves on: the prod account changes.

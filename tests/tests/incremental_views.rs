@@ -288,6 +288,34 @@ fn a_change_to_a_symlinks_target_reaches_the_unit_reading_the_symlink() {
     commit_and_compare(&r, &repo, "the symlink's target changes");
 }
 
+#[test]
+fn links_to_links_and_a_deleted_link_target_give_the_views_a_cold_read_gives() {
+    let r = TempRepo::new();
+    r.write_all(&[
+        (
+            "live/common/account.hcl",
+            "locals {\n  account_id = \"111111111111\"\n}\n",
+        ),
+        (
+            "live/app/terragrunt.hcl",
+            "locals {\n  account = read_terragrunt_config(\"account.hcl\", { locals = { account_id = \"none\" } })\n}\ninputs = {\n  id = local.account.locals.account_id\n}\n",
+        ),
+    ]);
+    r.symlink("live/shared/account.hcl", "../common/account.hcl");
+    r.symlink("live/app/account.hcl", "../shared/account.hcl");
+    let repo = Repo::open(r.path()).expect("open");
+    commit_and_compare(&r, &repo, "a unit reading its account through two symlinks");
+    r.edit("live/common/account.hcl", "111111111111", "222222222222");
+    commit_and_compare(&r, &repo, "the end of the chain changes");
+    r.remove("live/common/account.hcl");
+    commit_and_compare(&r, &repo, "the end of the chain goes away");
+    r.write(
+        "live/common/account.hcl",
+        "locals {\n  account_id = \"333333333333\"\n}\n",
+    );
+    commit_and_compare(&r, &repo, "and comes back");
+}
+
 /// One random edit of the tree: files written, then paths removed (when there).
 #[derive(Debug, Clone)]
 struct Edit {
