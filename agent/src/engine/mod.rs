@@ -437,10 +437,12 @@ impl Job {
         lock(&self.notes).push(note);
     }
 
-    /// A line for the live log and the stored log only (not a note for the reviewer).
+    /// A line for the live log and the stored log only (not a note for the reviewer), with
+    /// this run's secrets masked.
     pub fn log_line(&self, line: &str) {
-        self.io.line("slipway", &format!("slipway: {line}"));
-        self.log_text(&format!("slipway: {line}\n"));
+        let line = lock(&self.redactor).redact(&format!("slipway: {line}"));
+        self.io.line("slipway", &line);
+        self.log_text(&format!("{line}\n"));
     }
 
     fn log_text(&self, text: &str) {

@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use super::process::CommandSpec;
 use super::{Job, RunError};
 
-type Cell = Arc<OnceCell<Result<Arc<ProviderSchemas>, String>>>;
+type Cell = Arc<OnceCell<Arc<ProviderSchemas>>>;
 
 fn cells() -> &'static Mutex<HashMap<[u8; 32], Cell>> {
     static CELLS: OnceLock<Mutex<HashMap<[u8; 32], Cell>>> = OnceLock::new();
@@ -23,8 +23,9 @@ fn cells() -> &'static Mutex<HashMap<[u8; 32], Cell>> {
 }
 
 /// The schemas of the providers `run_dir` was initialised with, by running `spec` (the
-/// `providers schema -json` command) the first time this lock file is seen. An error says why
-/// they are not available; it is remembered too, so a failing provider is asked once.
+/// `providers schema -json` command) the first time this lock file is seen. Only schemas are
+/// kept: a failed run (a timeout, a cancelled job, a state that could not be read) is this
+/// job's own error, and the next unit with these providers asks again.
 pub async fn for_run_dir(
     job: &Job,
     run_dir: &Path,
@@ -32,7 +33,7 @@ pub async fn for_run_dir(
 ) -> Result<Arc<ProviderSchemas>, String> {
     let lock_file = tokio::fs::read(run_dir.join(".terraform.lock.hcl"))
         .await
-        .unwrap_or_default();
+        .map_err(|e| format!("no .terraform.lock.hcl after init: {e}"))?;
     let mut h = Sha256::new();
     h.update(spec.program.as_os_str().as_encoded_bytes());
     h.update([0]);
@@ -44,12 +45,15 @@ pub async fn for_run_dir(
         .entry(key)
         .or_default()
         .clone();
-    cell.get_or_init(|| async {
-        let out = job.run(spec).await.map_err(|e: RunError| e.to_string())?;
+    cell.get_or_try_init(|| async {
+        let out = job
+            .run(spec)
+            .await
+            .map_err(|e: RunError| format!("`terraform providers schema -json` failed: {e}"))?;
         ProviderSchemas::from_json(&out)
             .map(Arc::new)
             .map_err(|e| e.to_string())
     })
     .await
-    .clone()
+    .cloned()
 }

@@ -450,12 +450,11 @@ impl<'a> Reader<'a> {
                     let text = self.utf8(len)?;
                     let f: f64 = text
                         .parse()
-                        .or_else(|_| corrupt(format!("number {text:?}")))?;
+                        .or_else(|_| corrupt("a number that does not parse".to_string()))?;
                     let n = float(f)?;
                     if n.to_string() != text {
-                        return unsupported(format!(
-                            "number {text}, which a float64 does not hold exactly"
-                        ));
+                        // The value itself stays out of the message: it may be sensitive.
+                        return unsupported("a number a float64 does not hold exactly".to_string());
                     }
                     n
                 }
@@ -467,7 +466,7 @@ impl<'a> Reader<'a> {
 }
 
 fn float(f: f64) -> Result<Number, Fault> {
-    Number::from_f64(f).ok_or_else(|| Fault::Unsupported(format!("number {f}")))
+    Number::from_f64(f).ok_or_else(|| Fault::Unsupported("a number JSON cannot hold".to_string()))
 }
 
 /// A tree of marked paths: the sensitive marks of one value.
