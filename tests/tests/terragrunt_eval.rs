@@ -379,26 +379,28 @@ inputs = {
 
 #[test]
 fn get_original_terragrunt_dir_in_a_read_config_is_the_unit_that_read_it() {
-    let r = repo_with(&[
-        (
-            "live/common.hcl",
-            "locals {\n  unit_dir = get_original_terragrunt_dir()\n  own_dir  = get_terragrunt_dir()\n}\n",
-        ),
-        (
-            "live/dev/app/terragrunt.hcl",
-            r#"locals {
+    let reader = r#"locals {
   common = read_terragrunt_config(find_in_parent_folders("common.hcl"))
 }
 inputs = {
   unit_dir = local.common.locals.unit_dir
   own_dir  = local.common.locals.own_dir
 }
-"#,
+"#;
+    // Two units read the same file: each sees its own directory, not the first reader's.
+    let r = repo_with(&[
+        (
+            "live/common.hcl",
+            "locals {\n  unit_dir = get_original_terragrunt_dir()\n  own_dir  = get_terragrunt_dir()\n}\n",
         ),
+        ("live/dev/app/terragrunt.hcl", reader),
+        ("live/dev/web/terragrunt.hcl", reader),
     ]);
-    let v = inputs_in(&r, "live/dev/app");
-    assert_eq!(v["own_dir"], json!(format!("{}/live", r.root())));
-    assert_eq!(v["unit_dir"], json!(format!("{}/live/dev/app", r.root())));
+    for unit in ["live/dev/app", "live/dev/web"] {
+        let v = inputs_in(&r, unit);
+        assert_eq!(v["own_dir"], json!(format!("{}/live", r.root())));
+        assert_eq!(v["unit_dir"], json!(format!("{}/{unit}", r.root())));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
