@@ -14,6 +14,17 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The `terraform` block that pins the null provider `scripts/tools.sh` mirrors.
+pub const NULL_PROVIDER_TF: &str = r#"terraform {
+  required_providers {
+    null = {
+      source  = "hashicorp/null"
+      version = "2.1.2"
+    }
+  }
+}
+"#;
+
 /// The terraform binary installed by `scripts/tools.sh`.
 pub fn terraform() -> PathBuf {
     let tf = workspace_root().join(".tools/bin/terraform");

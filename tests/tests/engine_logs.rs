@@ -20,15 +20,9 @@ async fn a_sensitive_variable_printed_by_the_module_is_masked_in_every_line() {
     );
     repo.write(
         "live/app/main.tf",
-        r#"terraform {
-  required_providers {
-    null = {
-      source  = "hashicorp/null"
-      version = "2.1.2"
-    }
-  }
-}
-
+        &[
+            slipway_tests::NULL_PROVIDER_TF,
+            r#"
 variable "name" {
   type = string
 }
@@ -48,6 +42,8 @@ resource "null_resource" "migrate" {
   }
 }
 "#,
+        ]
+        .concat(),
     );
     repo.commit("app with a password");
     let work = tempfile::tempdir().unwrap();

@@ -44,21 +44,17 @@ async fn a_plan_the_reader_cannot_be_sure_of_is_read_by_terraform_and_says_so() 
     // A number a float64 cannot hold exactly: the reader refuses to round it.
     repo.write(
         "live/app/main.tf",
-        r#"terraform {
-  required_providers {
-    null = {
-      source  = "hashicorp/null"
-      version = "2.1.2"
-    }
-  }
-}
-
+        &[
+            slipway_tests::NULL_PROVIDER_TF,
+            r#"
 resource "null_resource" "a" {}
 
 output "big" {
   value = 123456789012345678901234567890
 }
 "#,
+        ]
+        .concat(),
     );
     repo.commit("an output too big for a float");
     let work = tempfile::tempdir().unwrap();

@@ -116,15 +116,7 @@ inputs = {
 "#,
         );
     }
-    let provider = r#"terraform {
-  required_providers {
-    null = {
-      source  = "hashicorp/null"
-      version = "2.1.2"
-    }
-  }
-}
-"#;
+    let provider = slipway_tests::NULL_PROVIDER_TF;
     repo.write(
         "modules/network/main.tf",
         &format!(
