@@ -2166,3 +2166,10 @@ fn a_broken_root_configuration_names_the_unit_whose_evaluation_it_failed() {
         "{e}"
     );
 }
+
+#[test]
+fn an_error_quotes_the_expression_as_written_not_the_values_of_its_references() {
+    let e = error("locals {\n  tags = { team = \"core\" }\n}\ninputs = merge(local.tags, \"x\")\n");
+    assert_eq!(e.construct, "inputs");
+    assert_mentions(&e, &["merge(local.tags"]);
+}

@@ -866,13 +866,21 @@ fn eval(expr: &Expression, scope: &Scope) -> Result<Value, String> {
 
 fn eval_inner(expr: &Expression, scope: &Scope) -> Result<Value, String> {
     let mut residual = false;
-    let inlined = inline_vars(expr, &scope.vars, &mut Vec::new(), &mut residual);
-    let expr = inlined.as_ref().unwrap_or(expr);
-    if residual {
-        eval_in(expr, &scope.synced_ctx())
+    let Some(inlined) = inline_vars(expr, &scope.vars, &mut Vec::new(), &mut residual) else {
+        return if residual {
+            eval_in(expr, &scope.synced_ctx())
+        } else {
+            eval_in(expr, &scope.ctx.borrow())
+        };
+    };
+    let result = if residual {
+        eval_in(&inlined, &scope.synced_ctx())
     } else {
-        eval_in(expr, &scope.ctx.borrow())
-    }
+        eval_in(&inlined, &scope.ctx.borrow())
+    };
+    // An error quotes the expression: quote the one the user wrote (`local.a + 1`), not the
+    // values put in its place. Errors are rare; the second evaluation costs nothing in the end.
+    result.or_else(|_| eval_in(expr, &scope.synced_ctx()))
 }
 
 fn eval_in(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
