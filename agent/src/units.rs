@@ -95,9 +95,9 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
 
     // A configuration that another one includes is a parent, not a unit.
     let mut parents = BTreeSet::new();
-    for r in results.iter().flatten() {
-        for inc in r.eval.iter().flat_map(|e| e.includes.iter()) {
-            parents.insert(parent(&inc.path).to_string());
+    for r in &results {
+        for inc in included_paths(r) {
+            parents.insert(parent(inc).to_string());
         }
     }
 
@@ -233,11 +233,8 @@ pub fn update(
     let mut includes_changed = structure_changed;
     for (dir, result) in dirty.iter().zip(results) {
         let old = inv.units.remove(dir);
-        if let Ok(u) = &result {
-            let mut includes = u.eval.iter().flat_map(|e| e.includes.iter());
-            if includes.any(|i| !inv.parents.contains(parent(&i.path))) {
-                return None;
-            }
+        if included_paths(&result).any(|i| !inv.parents.contains(parent(i))) {
+            return None;
         }
         let include_paths = |u: &Unit| -> Vec<String> {
             u.eval
@@ -274,6 +271,11 @@ pub fn update(
             .values()
             .filter_map(|u| u.eval.as_ref())
             .flat_map(|e| e.includes.iter().map(|i| parent(&i.path).to_string()))
+            .chain(
+                inv.failed
+                    .values()
+                    .flat_map(|e| e.included.iter().map(|i| parent(i).to_string())),
+            )
             .collect();
         if still != inv.parents {
             return None;
@@ -286,6 +288,18 @@ pub fn update(
         inventory: inv,
         structure_changed,
     })
+}
+
+/// The configurations a unit includes, also when it failed after resolving them.
+fn included_paths(result: &Result<Unit, EvalError>) -> Box<dyn Iterator<Item = &str> + '_> {
+    match result {
+        Ok(u) => Box::new(
+            u.eval
+                .iter()
+                .flat_map(|e| e.includes.iter().map(|i| i.path.as_str())),
+        ),
+        Err(e) => Box::new(e.included.iter().map(String::as_str)),
+    }
 }
 
 /// An inventory derived by [`update`].

@@ -316,6 +316,31 @@ fn links_to_links_and_a_deleted_link_target_give_the_views_a_cold_read_gives() {
     commit_and_compare(&r, &repo, "and comes back");
 }
 
+#[test]
+fn a_root_configuration_broken_then_mended_gives_the_views_a_cold_read_gives() {
+    let r = TempRepo::new();
+    r.write_all(&[
+        (
+            "live/terragrunt.hcl",
+            "inputs = {\n  region = \"us-east-1\"\n}\n",
+        ),
+        (
+            "live/app/terragrunt.hcl",
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\n",
+        ),
+        (
+            "live/web/terragrunt.hcl",
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\n",
+        ),
+    ]);
+    let repo = Repo::open(r.path()).expect("open");
+    commit_and_compare(&r, &repo, "two units under a root");
+    r.edit("live/terragrunt.hcl", "\"us-east-1\"", "local.nowhere");
+    commit_and_compare(&r, &repo, "the root breaks");
+    r.edit("live/terragrunt.hcl", "local.nowhere", "\"eu-west-1\"");
+    commit_and_compare(&r, &repo, "the root is mended");
+}
+
 /// One random edit of the tree: files written, then paths removed (when there).
 #[derive(Debug, Clone)]
 struct Edit {

@@ -2165,6 +2165,14 @@ fn a_broken_root_configuration_names_the_unit_whose_evaluation_it_failed() {
         e.to_string().ends_with(&format!("(evaluating {APP})")),
         "{e}"
     );
+    // The root is a parent, though its includer failed: not a failed unit of its own.
+    assert_eq!(view.inventory.failed_units().collect::<Vec<_>>(), [APP]);
+    assert_eq!(
+        view.inventory.errors.len(),
+        1,
+        "{:?}",
+        view.inventory.errors
+    );
 }
 
 #[test]

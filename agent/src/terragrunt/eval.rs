@@ -212,7 +212,18 @@ impl Evaluator {
     ) -> Result<UnitEval, EvalError> {
         let file = crate::snapshot::join(dir, "terragrunt.hcl");
         let deps = Rc::new(RefCell::new(Deps::default()));
-        let fe = self.eval_file(&file, dir, Role::Unit, deps.clone(), outputs)?;
+        let fe = self
+            .eval_file(&file, dir, Role::Unit, deps.clone(), outputs)
+            .map_err(|mut e| {
+                e.included = deps
+                    .borrow()
+                    .reads
+                    .iter()
+                    .filter(|(_, (kind, _))| *kind == ReadKind::Include)
+                    .map(|(path, _)| path.clone())
+                    .collect();
+                e
+            })?;
         let merged = merged_config(&fe);
         let includes = fe.includes.iter().map(|(i, _)| i.clone()).collect();
         let deps = deps.borrow().clone();

@@ -26,6 +26,10 @@ pub struct EvalError {
     /// (a broken root configuration fails every unit that includes it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// Configurations the failing unit includes (resolved before it failed): they are
+    /// parents, not units, even though the unit could not be evaluated.
+    #[serde(skip)]
+    pub included: Vec<String>,
 }
 
 impl EvalError {
@@ -36,6 +40,7 @@ impl EvalError {
             construct: construct.to_string(),
             message,
             unit: None,
+            included: Vec::new(),
         }
     }
 
