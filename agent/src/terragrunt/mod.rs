@@ -29,7 +29,7 @@ pub struct EvalError {
     /// Configurations the failing unit includes (resolved before it failed): they are
     /// parents, not units, even though the unit could not be evaluated.
     #[serde(skip)]
-    pub included: Vec<String>,
+    pub included: Box<[String]>,
 }
 
 impl EvalError {
@@ -40,7 +40,7 @@ impl EvalError {
             construct: construct.to_string(),
             message,
             unit: None,
-            included: Vec::new(),
+            included: Box::new([]),
         }
     }
 
