@@ -81,3 +81,36 @@ fn graph_formats_dot_and_mermaid_draw_the_dependency_edges() {
     assert!(mermaid.starts_with("graph LR"), "{mermaid}");
     assert_eq!(mermaid.matches(" --> ").count(), 3, "{mermaid}");
 }
+
+#[test]
+fn a_broken_root_configuration_is_one_error_line_naming_the_units_it_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "live/terragrunt.hcl",
+        "inputs = {\n  region = local.nowhere\n}\n",
+    );
+    for unit in ["a", "b", "c", "d", "e"] {
+        write(
+            &format!("live/{unit}/terragrunt.hcl"),
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\n",
+        );
+    }
+    let out = slipway(&["graph", "--repo", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: live/terragrunt.hcl:1: inputs:"),
+        "{stderr}"
+    );
+    assert!(
+        errors[0].ends_with("(evaluating live/a, live/b, live/c and 2 more units)"),
+        "{stderr}"
+    );
+}

@@ -75,6 +75,83 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
+/// Evaluation errors for people to read, one line per distinct error: a broken root
+/// configuration fails every unit that includes it, and is said once with the units it failed
+/// (`... (evaluating live/a, live/b, live/c and 497 more units)`).
+pub fn summarize(errors: &[EvalError]) -> Vec<String> {
+    let mut groups: Vec<(EvalError, Vec<&str>)> = Vec::new();
+    for e in errors {
+        let mut key = e.clone();
+        key.unit = None;
+        key.included = Box::new([]);
+        let units = match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, units)) => units,
+            None => {
+                groups.push((key, Vec::new()));
+                match groups.last_mut() {
+                    Some((_, units)) => units,
+                    None => continue,
+                }
+            }
+        };
+        if let Some(u) = &e.unit {
+            units.push(u);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(e, units)| {
+            const SHOWN: usize = 3;
+            let text = e.to_string();
+            match units.as_slice() {
+                [] => text,
+                [one] => format!("{text} (evaluating {one})"),
+                few if few.len() <= SHOWN => {
+                    let (last, rest) = few.split_last().unwrap_or((&"", &[]));
+                    format!("{text} (evaluating {} and {last})", rest.join(", "))
+                }
+                many => format!(
+                    "{text} (evaluating {} and {} more units)",
+                    many[..SHOWN].join(", "),
+                    many.len() - SHOWN
+                ),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(unit: &str) -> EvalError {
+        EvalError::new("live/terragrunt.hcl", 3, "inputs", "no such key".into()).of_unit(unit)
+    }
+
+    #[test]
+    fn one_broken_root_is_one_line_naming_the_units_it_failed() {
+        let mut errors: Vec<EvalError> = (0..5).map(|i| failed(&format!("live/u{i}"))).collect();
+        errors.push(EvalError::new(
+            "live/app/terragrunt.hcl",
+            1,
+            "locals",
+            "more than one `locals` block".into(),
+        ));
+        assert_eq!(
+            summarize(&errors),
+            [
+                "live/terragrunt.hcl:3: inputs: no such key (evaluating live/u0, live/u1, live/u2 and 2 more units)",
+                "live/app/terragrunt.hcl:1: locals: more than one `locals` block",
+            ]
+        );
+        assert_eq!(
+            summarize(&errors[..2]),
+            ["live/terragrunt.hcl:3: inputs: no such key (evaluating live/u0 and live/u1)"]
+        );
+        assert_eq!(summarize(&errors[..1]), [errors[0].to_string()]);
+    }
+}
+
 /// The message a caught panic carried, when it carried one.
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> Option<String> {
     panic

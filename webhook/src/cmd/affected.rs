@@ -57,7 +57,7 @@ pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
                     println!("  - {r}");
                 }
             }
-            for e in &change.errors {
+            for e in agent::terragrunt::summarize(&change.errors) {
                 eprintln!("error: {e}");
             }
         }

@@ -128,7 +128,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
         }
     }
     print!("{out}");
-    for e in &inv.errors {
+    for e in agent::terragrunt::summarize(&inv.errors) {
         eprintln!("error: {e}");
     }
     for p in &view.graph.problems {

@@ -156,7 +156,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
         head: change.head.to_string(),
         base: change.merge_base.to_string(),
         units,
-        errors: change.errors.iter().map(ToString::to_string).collect(),
+        errors: agent::terragrunt::summarize(&change.errors),
     };
     let failed = failed || !change.errors.is_empty();
     Ok((review, failed))
