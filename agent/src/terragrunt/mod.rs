@@ -120,6 +120,14 @@ pub fn summarize(errors: &[EvalError]) -> Vec<String> {
         .collect()
 }
 
+/// The message a caught panic carried, when it carried one.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> Option<String> {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,12 +158,4 @@ mod tests {
         );
         assert_eq!(summarize(&errors[..1]), [errors[0].to_string()]);
     }
-}
-
-/// The message a caught panic carried, when it carried one.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> Option<String> {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
 }
