@@ -576,11 +576,35 @@ fn jsondecode_and_yamldecode_of_json_give_values() {
 }
 
 #[test]
-fn yamldecode_of_block_style_yaml_says_only_the_json_subset_is_supported() {
-    // A documented limitation: Slipway decodes YAML's JSON subset only, and says so.
-    let e = error("inputs = {\n  cfg = yamldecode(\"replicas: 3\\nname: web\\n\")\n}\n");
+fn yamldecode_reads_a_yaml_file_with_anchors_lists_and_nested_maps() {
+    let r = repo_with(&[
+        (
+            "live/accounts.yaml",
+            "defaults: &defaults\n  region: us-east-1\n  tier: basic\naccounts:\n  dev:\n    <<: *defaults\n    id: \"111111111111\"\n  prod:\n    <<: *defaults\n    tier: premium\n    id: \"333333333333\"\nzones:\n  - a\n  - b\nenabled: true\nreplicas: 3\n",
+        ),
+        (
+            APP_FILE,
+            "locals {\n  cfg = yamldecode(file(find_in_parent_folders(\"accounts.yaml\")))\n}\ninputs = {\n  prod    = local.cfg.accounts.prod\n  zones   = local.cfg.zones\n  enabled = local.cfg.enabled\n  count   = local.cfg.replicas\n}\n",
+        ),
+    ]);
+    let v = inputs_in(&r, APP);
+    assert_eq!(
+        v["prod"],
+        json!({"region": "us-east-1", "tier": "premium", "id": "333333333333"})
+    );
+    assert_eq!(v["zones"], json!(["a", "b"]));
+    assert_eq!(v["enabled"], json!(true));
+    assert_eq!(v["count"], json!(3));
+    // The YAML file is one the unit reads: changing it affects the unit.
+    let view = r.graph_at_head();
+    assert!(unit(&view, APP).reads().contains_key("live/accounts.yaml"));
+}
+
+#[test]
+fn yamldecode_of_broken_yaml_is_an_error_naming_the_function_and_the_place() {
+    let e = error("inputs = {\n  cfg = yamldecode(\"a: [1, 2\\nb: 3\\n\")\n}\n");
     assert_eq!(e.line, 1, "{e}");
-    assert_mentions(&e, &["yamldecode", "only the JSON subset of YAML"]);
+    assert_mentions(&e, &["yamldecode", "line"]);
 }
 
 #[test]

@@ -835,9 +835,12 @@ fn jsondecode(a: FuncArgs) -> Res {
 }
 fn yamldecode(a: FuncArgs) -> Res {
     let s = str1(&a)?;
-    // JSON is a subset of YAML; full YAML documents are not supported during discovery.
-    serde_json::from_str::<Value>(&s)
-        .map_err(|_| "only the JSON subset of YAML can be decoded during discovery".to_string())
+    // One document, as Terraform's yamldecode: mappings become objects, sequences tuples, and
+    // merge keys (`<<: *defaults`) are applied.
+    let mut doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&s).map_err(|e| format!("yamldecode: {e}"))?;
+    doc.apply_merge().map_err(|e| format!("yamldecode: {e}"))?;
+    serde_yaml_ng::from_value::<Value>(doc).map_err(|e| format!("yamldecode: {e}"))
 }
 
 // ---- networking ----
