@@ -2205,3 +2205,83 @@ fn an_error_quotes_the_expression_as_written_not_the_values_of_its_references() 
     assert_eq!(e.construct, "inputs");
     assert_mentions(&e, &["merge(local.tags"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regular expressions and templates
+
+#[test]
+fn replace_with_a_pattern_in_slashes_is_a_regular_expression_replacement() {
+    let v = inputs(
+        r#"inputs = {
+  plain   = replace("a.b.c", ".", "-")
+  pattern = replace("prod-eu-west-1", "/^(\\w+)-(.*)$/", "$2/$1")
+  digits  = replace("v1.2.3", "/[0-9]/", "N")
+}
+"#,
+    );
+    assert_eq!(v["plain"], json!("a-b-c"));
+    assert_eq!(v["pattern"], json!("eu-west-1/prod"));
+    assert_eq!(v["digits"], json!("vN.N.N"));
+}
+
+#[test]
+fn regex_and_regexall_give_matches_lists_and_objects_as_terraform_does() {
+    let v = inputs(
+        r#"inputs = {
+  whole  = regex("[a-z]+", "123abc456")
+  groups = regex("(\\d+)-(\\d+)", "ports 80-443")
+  named  = regex("(?P<env>[a-z]+)-(?P<region>[a-z]+-[a-z]+-\\d)", "svc-prod-eu-west-1")
+  all    = regexall("\\d+", "a1b22c333")
+  none   = length(regexall("x", "abc"))
+}
+"#,
+    );
+    assert_eq!(v["whole"], json!("abc"));
+    assert_eq!(v["groups"], json!(["80", "443"]));
+    // Leftmost match, as RE2: "svc-" cannot start one, "prod-eu-west-1" does.
+    assert_eq!(v["named"], json!({"env": "prod", "region": "eu-west-1"}));
+    assert_eq!(v["all"], json!(["1", "22", "333"]));
+    assert_eq!(v["none"], json!(0));
+}
+
+#[test]
+fn regex_without_a_match_or_with_a_bad_pattern_is_an_error_naming_it() {
+    let e = error("inputs = {\n  x = regex(\"z+\", \"abc\")\n}\n");
+    assert_mentions(&e, &["regex", "does not match"]);
+    let e = error("inputs = {\n  x = replace(\"abc\", \"/(/\", \"\")\n}\n");
+    assert_mentions(&e, &["replace", "invalid regular expression"]);
+}
+
+#[test]
+fn templatefile_renders_with_vars_and_functions_and_its_file_is_read_by_the_unit() {
+    let r = repo_with(&[
+        (
+            "live/app/policy.json.tftpl",
+            "{\"env\": \"${upper(env)}\", \"ports\": [%{ for i, p in ports }%{ if i > 0 }, %{ endif }${p}%{ endfor }]}\n",
+        ),
+        (
+            APP_FILE,
+            "inputs = {\n  policy = jsondecode(templatefile(\"policy.json.tftpl\", { env = \"dev\", ports = [80, 443] }))\n}\n",
+        ),
+    ]);
+    let v = inputs_in(&r, APP);
+    assert_eq!(v["policy"], json!({"env": "DEV", "ports": [80, 443]}));
+    let view = r.graph_at_head();
+    assert!(unit(&view, APP)
+        .reads()
+        .contains_key("live/app/policy.json.tftpl"));
+}
+
+#[test]
+fn templatefile_with_a_variable_it_was_not_given_is_an_error_naming_the_template() {
+    let r = repo_with(&[
+        ("live/app/t.tftpl", "hello ${name}\n"),
+        (
+            APP_FILE,
+            "inputs = {\n  x = templatefile(\"t.tftpl\", {})\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    let e = error_for(&view, APP_FILE);
+    assert_mentions(e, &["templatefile", "live/app/t.tftpl", "name"]);
+}

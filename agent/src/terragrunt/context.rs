@@ -168,7 +168,7 @@ pub fn register(ctx: &mut Context<'_>) {
         ("get_aws_caller_identity_user_id", unavailable),
         ("run_cmd", unavailable),
         ("sops_decrypt_file", unavailable),
-        ("templatefile", unavailable),
+        ("templatefile", templatefile),
     ];
     for (name, f) in table {
         ctx.declare_func(
@@ -186,7 +186,6 @@ pub const UNAVAILABLE: &[&str] = &[
     "get_aws_caller_identity_user_id",
     "run_cmd",
     "sops_decrypt_file",
-    "templatefile",
 ];
 
 fn unavailable(_: FuncArgs) -> Res {
@@ -408,6 +407,47 @@ fn file(a: FuncArgs) -> Res {
     let text = f.ev.snapshot().read_text(&rel).map_err(|e| e.to_string())?;
     f.deps.borrow_mut().read(&rel, ReadKind::File, "");
     Ok(Value::String(text))
+}
+
+/// `templatefile(path, vars)`: the file rendered as a template with `vars` and the functions
+/// of a Terragrunt configuration; the file counts as read by the unit.
+fn templatefile(a: FuncArgs) -> Res {
+    use hcl::eval::Evaluate;
+    let f = top()?;
+    if a.is_empty() || a.len() > 2 {
+        return Err(format!("expects 1 or 2 arguments, got {}", a.len()));
+    }
+    let path = arg_str(&a, 0, "the template path")?;
+    let vars = match a.get(1) {
+        None => hcl::Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(other) => {
+            return Err(format!(
+                "the variables must be an object, got {}",
+                super::funcs::type_name(other)
+            ))
+        }
+    };
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    let text = f.ev.snapshot().read_text(&rel).map_err(|e| e.to_string())?;
+    f.deps.borrow_mut().read(&rel, ReadKind::File, "");
+    let template: hcl::Template = text
+        .parse()
+        .map_err(|e: hcl::Error| format!("{rel}: {}", first_line(&e.to_string())))?;
+    let mut ctx = Context::new();
+    super::funcs::register(&mut ctx);
+    register(&mut ctx);
+    for (k, v) in vars {
+        ctx.declare_var(k, v);
+    }
+    let out = template
+        .evaluate(&ctx)
+        .map_err(|e| format!("{rel}: {}", first_line(&e.to_string())))?;
+    Ok(Value::String(out))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text).trim()
 }
 
 fn fileexists(a: FuncArgs) -> Res {

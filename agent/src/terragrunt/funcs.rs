@@ -42,6 +42,8 @@ pub fn register(ctx: &mut Context<'_>) {
         ("min", min),
         ("one", one),
         ("range", range),
+        ("regex", regex),
+        ("regexall", regexall),
         ("replace", replace),
         ("reverse", reverse),
         ("slice", slice),
@@ -264,12 +266,81 @@ fn replace(a: FuncArgs) -> Res {
     let s = string(&a[0], "the string")?;
     let from = string(&a[1], "the substring")?;
     let to = string(&a[2], "the replacement")?;
-    if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-        return Err(format!(
-            "regular-expression replacement ({from}) is not supported during discovery"
-        ));
+    // A substring in slashes is a regular expression (RE2 syntax; `$1` in the replacement).
+    if let Some(pattern) = from
+        .strip_prefix('/')
+        .and_then(|p| p.strip_suffix('/'))
+        .filter(|_| from.len() > 1)
+    {
+        let re = compile(pattern)?;
+        return Ok(Value::String(re.replace_all(&s, to.as_str()).into_owned()));
     }
     Ok(Value::String(s.replace(&from, &to)))
+}
+
+fn compile(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let first = e.to_string();
+        let first = first.lines().last().unwrap_or_default().trim().to_string();
+        format!("invalid regular expression {pattern:?}: {first}")
+    })
+}
+
+/// One match as Terraform's `regex` gives it: the match without capture groups, a list of the
+/// groups when they are unnamed, an object when they are named.
+fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
+    let group = |i: usize| {
+        caps.get(i)
+            .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
+    };
+    if re.captures_len() == 1 {
+        return group(0);
+    }
+    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    if names.iter().all(Option::is_some) {
+        let mut o = hcl::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            if let Some(n) = name {
+                o.insert((*n).to_string(), group(i + 1));
+            }
+        }
+        Value::Object(o)
+    } else if names.iter().all(Option::is_none) {
+        Value::Array((1..re.captures_len()).map(group).collect())
+    } else {
+        Value::Null
+    }
+}
+
+fn regex_args(a: &FuncArgs) -> Result<(regex::Regex, String), String> {
+    arity(a, 2, 2)?;
+    let pattern = string(&a[0], "the pattern")?;
+    let s = string(&a[1], "the string")?;
+    let re = compile(&pattern)?;
+    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    if names.iter().any(Option::is_some) && names.iter().any(Option::is_none) {
+        return Err(format!(
+            "pattern {pattern:?} mixes named and unnamed capture groups"
+        ));
+    }
+    Ok((re, s))
+}
+
+fn regex(a: FuncArgs) -> Res {
+    let (re, s) = regex_args(&a)?;
+    let caps = re
+        .captures(&s)
+        .ok_or_else(|| format!("pattern {:?} does not match {s:?}", re.as_str()))?;
+    Ok(captures_value(&re, &caps))
+}
+
+fn regexall(a: FuncArgs) -> Res {
+    let (re, s) = regex_args(&a)?;
+    Ok(Value::Array(
+        re.captures_iter(&s)
+            .map(|caps| captures_value(&re, &caps))
+            .collect(),
+    ))
 }
 fn split(a: FuncArgs) -> Res {
     arity(&a, 2, 2)?;
