@@ -55,6 +55,13 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// The configurations the unit includes.
+    pub fn include_paths(&self) -> impl Iterator<Item = &str> {
+        self.eval
+            .iter()
+            .flat_map(|e| e.includes.iter().map(|i| i.path.as_str()))
+    }
+
     /// Every file the unit reads besides its own directory: included and read configs, var
     /// files, files read with `file()`; with the reason.
     pub fn reads(&self) -> &BTreeMap<String, (ReadKind, String)> {
@@ -236,16 +243,10 @@ pub fn update(
         if included_paths(&result).any(|i| !inv.parents.contains(parent(i))) {
             return None;
         }
-        let include_paths = |u: &Unit| -> Vec<String> {
-            u.eval
-                .iter()
-                .flat_map(|e| e.includes.iter().map(|i| i.path.clone()))
-                .collect()
-        };
         match (&old, &result) {
             (Some(o), Ok(n)) => {
                 structure_changed |= o.dependencies != n.dependencies;
-                includes_changed |= include_paths(o) != include_paths(n);
+                includes_changed |= o.include_paths().ne(n.include_paths());
             }
             _ => {
                 structure_changed = true;
@@ -269,13 +270,13 @@ pub fn update(
         let still: BTreeSet<String> = inv
             .units
             .values()
-            .filter_map(|u| u.eval.as_ref())
-            .flat_map(|e| e.includes.iter().map(|i| parent(&i.path).to_string()))
+            .flat_map(|u| u.include_paths())
             .chain(
                 inv.failed
                     .values()
-                    .flat_map(|e| e.included.iter().map(|i| parent(i).to_string())),
+                    .flat_map(|e| e.included.iter().map(String::as_str)),
             )
+            .map(|i| parent(i).to_string())
             .collect();
         if still != inv.parents {
             return None;
@@ -293,11 +294,7 @@ pub fn update(
 /// The configurations a unit includes, also when it failed after resolving them.
 fn included_paths(result: &Result<Unit, EvalError>) -> Box<dyn Iterator<Item = &str> + '_> {
     match result {
-        Ok(u) => Box::new(
-            u.eval
-                .iter()
-                .flat_map(|e| e.includes.iter().map(|i| i.path.as_str())),
-        ),
+        Ok(u) => Box::new(u.include_paths()),
         Err(e) => Box::new(e.included.iter().map(String::as_str)),
     }
 }

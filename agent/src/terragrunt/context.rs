@@ -10,7 +10,7 @@ use std::rc::Rc;
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::Value;
 
-use super::eval::Evaluator;
+use super::eval::{clean_error, Evaluator};
 use crate::snapshot::{join, normalize, parent, relative, ReadError, Snapshot};
 
 /// Why a file became part of a unit's inputs.
@@ -433,7 +433,7 @@ fn templatefile(a: FuncArgs) -> Res {
     f.deps.borrow_mut().read(&rel, ReadKind::File, "");
     let template: hcl::Template = text
         .parse()
-        .map_err(|e: hcl::Error| format!("{rel}: {}", first_line(&e.to_string())))?;
+        .map_err(|e: hcl::Error| format!("{rel}: {}", clean_error(&e.to_string())))?;
     let mut ctx = Context::new();
     super::funcs::register(&mut ctx);
     register(&mut ctx);
@@ -442,12 +442,8 @@ fn templatefile(a: FuncArgs) -> Res {
     }
     let out = template
         .evaluate(&ctx)
-        .map_err(|e| format!("{rel}: {}", first_line(&e.to_string())))?;
+        .map_err(|e| format!("{rel}: {}", clean_error(&e.to_string())))?;
     Ok(Value::String(out))
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text).trim()
 }
 
 fn fileexists(a: FuncArgs) -> Res {

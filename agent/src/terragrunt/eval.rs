@@ -119,6 +119,16 @@ enum Role<'a> {
     },
 }
 
+impl Role<'_> {
+    /// What `get_original_terragrunt_dir()` gives in a file evaluated for the unit in `tg_dir`.
+    fn original_dir(&self, tg_dir: &str) -> String {
+        match self {
+            Role::Read { original_dir } => original_dir.clone(),
+            _ => tg_dir.to_string(),
+        }
+    }
+}
+
 struct FileEval {
     value: Map<String, Value>,
     includes: Vec<(Include, Map<String, Value>)>,
@@ -340,14 +350,10 @@ impl Evaluator {
             Role::Included { dir } => Some(dir.to_string()),
             _ => None,
         };
-        let original_dir = match &role {
-            Role::Read { original_dir } => original_dir.clone(),
-            _ => tg_dir.to_string(),
-        };
         let frame = Frame {
             ev: self.clone(),
             tg_dir: tg_dir.to_string(),
-            original_dir,
+            original_dir: role.original_dir(tg_dir),
             include_dir,
             file: file.to_string(),
             deps: deps.clone(),
@@ -479,10 +485,7 @@ impl Evaluator {
             let frame = Frame {
                 ev: self.clone(),
                 tg_dir: tg_dir.to_string(),
-                original_dir: match role {
-                    Role::Read { original_dir } => original_dir.clone(),
-                    _ => tg_dir.to_string(),
-                },
+                original_dir: role.original_dir(tg_dir),
                 include_dir: Some(inc_dir.clone()),
                 file: rel.clone(),
                 deps: deps.clone(),
@@ -877,21 +880,20 @@ fn eval(expr: &Expression, scope: &Scope) -> Result<Value, String> {
 
 fn eval_inner(expr: &Expression, scope: &Scope) -> Result<Value, String> {
     let mut residual = false;
-    let Some(inlined) = inline_vars(expr, &scope.vars, &mut Vec::new(), &mut residual) else {
-        return if residual {
-            eval_in(expr, &scope.synced_ctx())
+    let inlined = inline_vars(expr, &scope.vars, &mut Vec::new(), &mut residual);
+    let run = |e: &Expression| {
+        if residual {
+            eval_in(e, &scope.synced_ctx())
         } else {
-            eval_in(expr, &scope.ctx.borrow())
-        };
+            eval_in(e, &scope.ctx.borrow())
+        }
     };
-    let result = if residual {
-        eval_in(&inlined, &scope.synced_ctx())
-    } else {
-        eval_in(&inlined, &scope.ctx.borrow())
-    };
-    // An error quotes the expression: quote the one the user wrote (`local.a + 1`), not the
-    // values put in its place. Errors are rare; the second evaluation costs nothing in the end.
-    result.or_else(|_| eval_in(expr, &scope.synced_ctx()))
+    match inlined {
+        None => run(expr),
+        // An error quotes the expression: quote the one the user wrote (`local.a + 1`), not
+        // the values put in its place. Errors are rare; the second evaluation costs little.
+        Some(inlined) => run(&inlined).or_else(|_| eval_in(expr, &scope.synced_ctx())),
+    }
 }
 
 fn eval_in(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
@@ -1037,21 +1039,22 @@ fn inline_vars(
             inline_vars(e, vars, bound, residual).map(|n| Expression::Parenthesis(Box::new(n)))
         }
         Expression::Conditional(c) => {
-            let parts = list(
-                &[
-                    c.cond_expr.clone(),
-                    c.true_expr.clone(),
-                    c.false_expr.clone(),
-                ],
-                vars,
-                bound,
-                residual,
-            )?;
+            let cond = inline_vars(&c.cond_expr, vars, bound, residual);
+            let yes = inline_vars(&c.true_expr, vars, bound, residual);
+            let no = inline_vars(&c.false_expr, vars, bound, residual);
+            if cond.is_none() && yes.is_none() && no.is_none() {
+                return None;
+            }
             let mut d = (**c).clone();
-            let mut it = parts.into_iter();
-            d.cond_expr = it.next()?;
-            d.true_expr = it.next()?;
-            d.false_expr = it.next()?;
+            if let Some(e) = cond {
+                d.cond_expr = e;
+            }
+            if let Some(e) = yes {
+                d.true_expr = e;
+            }
+            if let Some(e) = no {
+                d.false_expr = e;
+            }
             Some(Expression::Conditional(Box::new(d)))
         }
         Expression::Operation(op) => match op.as_ref() {
@@ -1130,7 +1133,7 @@ fn inline_vars(
 }
 
 /// hcl-rs error text names the expression; keep the useful first line.
-fn clean_error(msg: &str) -> String {
+pub(super) fn clean_error(msg: &str) -> String {
     msg.lines().next().unwrap_or(msg).trim().to_string()
 }
 

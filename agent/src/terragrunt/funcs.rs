@@ -287,7 +287,7 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
 }
 
 /// One match as Terraform's `regex` gives it: the match without capture groups, a list of the
-/// groups when they are unnamed, an object when they are named.
+/// groups when they are unnamed, an object when they are named ([`regex_args`] refuses a mix).
 fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
     let group = |i: usize| {
         caps.get(i)
@@ -296,19 +296,20 @@ fn captures_value(re: &regex::Regex, caps: &regex::Captures<'_>) -> Value {
     if re.captures_len() == 1 {
         return group(0);
     }
-    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
-    if names.iter().all(Option::is_some) {
-        let mut o = hcl::Map::new();
-        for (i, name) in names.iter().enumerate() {
-            if let Some(n) = name {
-                o.insert((*n).to_string(), group(i + 1));
-            }
-        }
-        Value::Object(o)
-    } else if names.iter().all(Option::is_none) {
+    let names: Vec<(usize, &str)> = re
+        .capture_names()
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, n?)))
+        .collect();
+    if names.is_empty() {
         Value::Array((1..re.captures_len()).map(group).collect())
     } else {
-        Value::Null
+        Value::Object(
+            names
+                .into_iter()
+                .map(|(i, n)| (n.to_string(), group(i)))
+                .collect(),
+        )
     }
 }
 

@@ -84,18 +84,15 @@ pub fn summarize(errors: &[EvalError]) -> Vec<String> {
         let mut key = e.clone();
         key.unit = None;
         key.included = Box::new([]);
-        let units = match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, units)) => units,
+        let i = match groups.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
             None => {
                 groups.push((key, Vec::new()));
-                match groups.last_mut() {
-                    Some((_, units)) => units,
-                    None => continue,
-                }
+                groups.len() - 1
             }
         };
         if let Some(u) = &e.unit {
-            units.push(u);
+            groups[i].1.push(u);
         }
     }
     groups
