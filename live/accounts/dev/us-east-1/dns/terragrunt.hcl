@@ -1,7 +1,7 @@
 # The dev hosted zone and its wildcard certificate in us-east-1.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # Applied once by an administrator; the apply role cannot change these roles itself.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # in us-west-2; its credentials secret is replicated there.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

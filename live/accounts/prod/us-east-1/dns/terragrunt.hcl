@@ -1,7 +1,7 @@
 # The prod hosted zone and its wildcard certificate in us-east-1.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # promoted by a global failover. Users and data (credentials included) come from the primary.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

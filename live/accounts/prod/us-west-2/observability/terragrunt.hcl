@@ -2,7 +2,7 @@
 # application errors, all to the environment's alarm topic.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

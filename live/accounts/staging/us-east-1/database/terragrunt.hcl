@@ -1,7 +1,7 @@
 # The staging us-east-1 SARC-NG database, sized by env.hcl.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -1,7 +1,7 @@
 # The staging us-east-1 network: VPC, subnet tiers, NAT, flow logs, security groups.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # account (the most protected one) and reaching dev and staging through their slipway-* roles.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 terraform {

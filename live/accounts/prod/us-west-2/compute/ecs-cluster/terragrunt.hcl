@@ -1,7 +1,7 @@
 # The prod us-west-2 ECS cluster the SARC-NG services run in.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

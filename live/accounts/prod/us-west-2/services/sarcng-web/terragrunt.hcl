@@ -1,7 +1,7 @@
 # The prod us-west-2 SARC-NG web front end on ECS Fargate, with its own name in the zone.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

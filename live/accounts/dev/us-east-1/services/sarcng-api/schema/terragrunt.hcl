@@ -1,7 +1,7 @@
 # The dev us-east-1 SARC-NG schema: migrations to env.hcl's schema_version, run from the VPC.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # credentials are read from Secrets Manager when a task starts.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -2,7 +2,7 @@
 # HTTP API, in the VPC to reach the database.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

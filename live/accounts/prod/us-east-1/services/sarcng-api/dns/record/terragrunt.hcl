@@ -2,7 +2,7 @@
 # check; otherwise Route53 answers with the us-west-2 record.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -1,7 +1,7 @@
 # api.sarc-ng.example.com, failover SECONDARY: answers when the us-east-1 record is unhealthy.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

@@ -1,7 +1,7 @@
 # api.staging.sarc-ng.example.com: a simple alias to the API's load balancer.
 
 include "root" {
-  path = find_in_parent_folders()
+  path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {

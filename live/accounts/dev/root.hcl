@@ -1,11 +1,12 @@
-# Root configuration of the dev units: the same remote state and provider as live/terragrunt.hcl,
-# plus a LocalStack switch so a change can be tried locally before it reaches the account:
+# Root configuration of the dev units: the same versions, remote state and provider as
+# live/root.hcl, plus a LocalStack switch so a change can be tried locally before it reaches the
+# account:
 #
 #   LOCALSTACK=true terragrunt plan                                   # http://localhost:4566
 #   LOCALSTACK=true LOCALSTACK_ENDPOINT=http://127.0.0.1:4567 terragrunt plan
 #
-# Dev units include this file instead of the root one (it is the nearest terragrunt.hcl above
-# them). It reads, rather than includes, the shared settings: Terragrunt allows one level of
+# Dev units include this file instead of live/root.hcl: find_in_parent_folders("root.hcl") finds
+# the nearest. It reads, rather than includes, the shared settings: Terragrunt allows one level of
 # include.
 
 locals {
@@ -17,13 +18,16 @@ locals {
   localstack          = get_env("LOCALSTACK", "false") == "true"
   localstack_endpoint = get_env("LOCALSTACK_ENDPOINT", "http://localhost:4566")
 
-  # Backend settings that send state and locks to LocalStack (names as terraform's S3 backend
-  # spells them since 1.0; newer releases still accept them).
+  # Where state and locks go with LocalStack, as Terraform's S3 backend spells it since 1.6 (the
+  # `endpoint`, `*_endpoint` and `force_path_style` keys before it are deprecated). Either an
+  # `endpoints` object or nothing, so both sides of the conditional are maps of one type.
   localstack_backend_endpoints = local.localstack ? {
-    endpoint          = local.localstack_endpoint
-    sts_endpoint      = local.localstack_endpoint
-    iam_endpoint      = local.localstack_endpoint
-    dynamodb_endpoint = local.localstack_endpoint
+    endpoints = {
+      s3       = local.localstack_endpoint
+      sts      = local.localstack_endpoint
+      iam      = local.localstack_endpoint
+      dynamodb = local.localstack_endpoint
+    }
   } : {}
 
   default_tags = <<EOF
@@ -85,6 +89,9 @@ ${local.default_tags}
 EOF
 }
 
+terraform_version_constraint  = local.common.terraform_version_constraint
+terragrunt_version_constraint = local.common.terragrunt_version_constraint
+
 remote_state {
   backend = "s3"
   generate = {
@@ -93,18 +100,25 @@ remote_state {
   }
   config = merge(
     {
-      bucket                      = "${local.common.state_bucket_prefix}-${local.account.account_id}"
-      key                         = "${path_relative_to_include()}/terraform.tfstate"
-      region                      = local.common.state_region
-      encrypt                     = true
-      dynamodb_table              = local.common.lock_table
-      force_path_style            = local.localstack
+      bucket         = "${local.common.state_bucket_prefix}-${local.account.account_id}"
+      key            = "${path_relative_to_include()}/terraform.tfstate"
+      region         = local.common.state_region
+      encrypt        = true
+      dynamodb_table = local.common.lock_table
+
+      use_path_style              = local.localstack
       skip_credentials_validation = local.localstack
       skip_metadata_api_check     = local.localstack
       skip_region_validation      = local.localstack
+      skip_requesting_account_id  = local.localstack
     },
     local.localstack_backend_endpoints,
   )
+}
+
+# As in live/root.hcl: every IAM role a module creates carries the account's permissions boundary.
+inputs = {
+  permissions_boundary_arn = "arn:aws:iam::${local.account.account_id}:policy/${local.common.permissions_boundary_name}"
 }
 
 generate "provider" {
