@@ -1,15 +1,129 @@
 //! The SARC-NG live tree in this repository, read by Slipway itself: every unit evaluates, has
 //! its environment, and is ordered network -> database -> compute -> services; the policy that can
-//! be checked without a plan (required tags through default_tags, public ingress) holds.
+//! be checked without a plan (required tags through default_tags, public ingress) holds; and the
+//! platform review's findings stay fixed (failover health checks, the DR database host, the apply
+//! role's permissions boundary, DNS delegation, DR state), with the platform's specified values.
+//!
+//! Units are read through Slipway's own evaluation (inputs resolve dependency outputs to their
+//! `mock_outputs`); modules are read by parsing their `.tf` files with hcl-rs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use agent::repo::Repo;
+use agent::units::Unit;
+use hcl::Value;
 use slipway_tests::workspace_root;
 
 fn live() -> std::sync::Arc<agent::repo::GraphView> {
     let repo = Repo::open(&workspace_root()).expect("open the repository");
     repo.graph(None).expect("evaluate live/")
+}
+
+/// Every `.tf` file of `modules/<dir>`, parsed and joined into one body.
+fn module(dir: &str) -> hcl::Body {
+    let path = workspace_root().join("modules").join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("tf"))
+        .collect();
+    files.sort();
+    let mut body = hcl::Body::builder();
+    for file in files {
+        body = body.add_structures(parse_tf(&file));
+    }
+    body.build()
+}
+
+fn parse_tf(file: &Path) -> hcl::Body {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    hcl::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// The blocks `kind "label0" "label1"` of `body` (`resource "aws_iam_role" "task"`).
+fn blocks<'a>(body: &'a hcl::Body, kind: &'a str, labels: &'a [&str]) -> Vec<&'a hcl::Block> {
+    body.blocks()
+        .filter(|b| b.identifier() == kind)
+        .filter(|b| {
+            labels
+                .iter()
+                .zip(b.labels())
+                .all(|(want, got)| *want == got.as_str())
+        })
+        .collect()
+}
+
+fn block<'a>(body: &'a hcl::Body, kind: &'a str, labels: &'a [&str]) -> &'a hcl::Block {
+    blocks(body, kind, labels)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no {kind} {labels:?}"))
+}
+
+/// The expression of attribute `key` in `body`, as written.
+fn attr(body: &hcl::Body, key: &str) -> Option<String> {
+    body.attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr().to_string())
+}
+
+/// The module's `local.<name>`, as written.
+fn local(body: &hcl::Body, name: &str) -> String {
+    body.blocks()
+        .filter(|b| b.identifier() == "locals")
+        .find_map(|b| attr(&b.body, name))
+        .unwrap_or_else(|| panic!("no local.{name}"))
+}
+
+/// The references an expression's text makes (`var.alias_target.dns_name`), one per token.
+fn references(expr: &str) -> Vec<String> {
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter(|t| t.starts_with("var.") || t.starts_with("local.") || t.starts_with("aws_"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `expr` reads `reference` itself (or one of its attributes).
+fn mentions(expr: &str, reference: &str) -> bool {
+    references(expr)
+        .iter()
+        .any(|r| r == reference || r.starts_with(&format!("{reference}.")))
+}
+
+/// The unit's evaluated inputs.
+fn inputs(unit: &Unit) -> &hcl::Map<String, Value> {
+    unit.eval
+        .as_ref()
+        .and_then(|e| e.config.get("inputs"))
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("{} has no inputs", unit.path))
+}
+
+/// `value` at the dotted `path` (`alias_target.dns_name`).
+fn get<'a>(value: &'a hcl::Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut at = value.get(parts.next()?)?;
+    for part in parts {
+        at = at.as_object()?.get(part)?;
+    }
+    Some(at)
+}
+
+/// The units deploying `modules/<dir>`.
+fn units_of<'a>(view: &'a agent::repo::GraphView, dir: &str) -> Vec<&'a Unit> {
+    let module = format!("modules/{dir}");
+    view.inventory
+        .units
+        .values()
+        .filter(|u| u.module_dirs.contains(&module))
+        .map(|u| &**u)
+        .collect()
+}
+
+/// `live/accounts/<env>/<region>` of a unit below a region.
+fn region_dir(path: &str) -> String {
+    path.split('/').take(4).collect::<Vec<_>>().join("/")
 }
 
 #[test]
@@ -212,4 +326,63 @@ fn modules_open_no_port_to_the_internet_but_http_and_https() {
         checked > 0,
         "no public ingress rule found at all: the check looked at nothing"
     );
+}
+
+/// A failover record's health check probes the region's own endpoint: a check of the shared name
+/// would follow the failover to us-west-2, see it healthy and switch back, so the record flaps.
+#[test]
+fn failover_health_checks_probe_their_own_region() {
+    let record = module("dns/record");
+    let check = block(&record, "resource", &["aws_route53_health_check", "this"]);
+    let fqdn = attr(&check.body, "fqdn").expect("the health check has an fqdn");
+    let fqdn = if mentions(&fqdn, "local.health_check_fqdn") {
+        local(&record, "health_check_fqdn")
+    } else {
+        fqdn
+    };
+    assert!(
+        !mentions(&fqdn, "var.name"),
+        "the health check probes the record's own name: {fqdn}"
+    );
+    assert!(
+        mentions(&fqdn, "var.alias_target.dns_name"),
+        "the health check does not default to the record's target: {fqdn}"
+    );
+
+    let view = live();
+    let mut failover = 0;
+    for unit in units_of(&view, "dns/record") {
+        let inputs = inputs(unit);
+        if get(inputs, "routing_policy").and_then(Value::as_str) != Some("failover") {
+            continue;
+        }
+        failover += 1;
+        let region = unit.region.as_deref().expect("region");
+        let check = get(inputs, "health_check")
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{}: a failover record without a health check", unit.path));
+        let name = get(inputs, "name").and_then(Value::as_str).expect("name");
+        let probed = match check.get("fqdn").and_then(Value::as_str) {
+            Some(fqdn) => fqdn,
+            None => get(inputs, "alias_target.dns_name")
+                .and_then(Value::as_str)
+                .expect("alias target"),
+        };
+        assert_ne!(probed, name, "{}: probes the failover name", unit.path);
+        assert!(
+            probed.contains(region),
+            "{}: probes {probed}, which is not in {region}",
+            unit.path
+        );
+        let api = unit
+            .dependency_blocks
+            .get("api")
+            .unwrap_or_else(|| panic!("{}: no api dependency", unit.path));
+        assert!(
+            api.starts_with(&format!("{}/", region_dir(&unit.path))),
+            "{}: aliases to {api}, another region's load balancer",
+            unit.path
+        );
+    }
+    assert_eq!(failover, 2, "expected a PRIMARY and a SECONDARY failover record");
 }

@@ -1,13 +1,27 @@
+locals {
+  # The health check probes this record's own target (its load balancer's name, or the per-region
+  # name given), never the record's name: once a failover record fails over, its name resolves to
+  # the other region, which a check of the name would find healthy and fail back to, flapping.
+  health_check_fqdn = var.health_check == null ? null : coalesce(var.health_check.fqdn, var.alias_target.dns_name)
+}
+
 resource "aws_route53_health_check" "this" {
   count = var.health_check == null ? 0 : 1
 
   type              = "HTTPS"
-  fqdn              = var.name
+  fqdn              = local.health_check_fqdn
   port              = var.health_check.port
   resource_path     = var.health_check.path
   failure_threshold = var.health_check.failure_threshold
   request_interval  = var.health_check.request_interval
   enable_sni        = true
+
+  lifecycle {
+    precondition {
+      condition     = local.health_check_fqdn != var.name
+      error_message = "The health check must probe the record's own target (health_check.fqdn or the alias target), not the record's name, which fails over with it."
+    }
+  }
 
   tags = merge(var.tags, { Name = var.set_identifier == null ? var.name : "${var.name}-${var.set_identifier}" })
 }

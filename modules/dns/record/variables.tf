@@ -60,8 +60,9 @@ variable "geolocation" {
 }
 
 variable "health_check" {
-  description = "HTTPS health check of the target, or null for none. Failover routing needs one on the primary."
+  description = "HTTPS health check of the target, or null for none. Failover routing needs one on the primary. It probes fqdn, by default the alias target's own name (the load balancer), never the record's name."
   type = object({
+    fqdn              = optional(string)
     path              = optional(string, "/health")
     port              = optional(number, 443)
     failure_threshold = optional(number, 3)

@@ -38,5 +38,8 @@ inputs = {
   routing_policy = "failover"
   failover_role  = "PRIMARY"
   set_identifier = "us-east-1"
-  health_check   = { path = "/health" }
+
+  # Probes the us-east-1 load balancer itself (the module's default fqdn), not
+  # api.sarc-ng.example.com, which resolves to us-west-2 once this record fails over.
+  health_check = { path = "/health" }
 }

@@ -1,4 +1,5 @@
 # api.sarc-ng.example.com, failover SECONDARY: answers when the us-east-1 record is unhealthy.
+# Each side's health check probes its own region's load balancer, never the shared name.
 
 include "root" {
   path = find_in_parent_folders("root.hcl")
@@ -37,4 +38,8 @@ inputs = {
   routing_policy = "failover"
   failover_role  = "SECONDARY"
   set_identifier = "us-west-2"
+
+  # Probes the us-west-2 load balancer itself (the module's default), so Route53 knows when the
+  # standby is down too.
+  health_check = { path = "/health" }
 }
