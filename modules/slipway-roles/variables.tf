@@ -40,6 +40,47 @@ variable "lock_table_name" {
   type        = string
 }
 
+variable "extra_state_bucket_names" {
+  description = "Further state buckets of this account, such as the disaster-recovery region's own bucket."
+  type        = list(string)
+  default     = []
+}
+
+variable "permissions_boundary_name" {
+  description = "Name of the permissions boundary policy this module creates, which every role the apply role creates must carry. Keep it outside managed_name_prefixes, or the apply role could edit it."
+  type        = string
+  default     = "slipway-workload-boundary"
+}
+
+variable "protected_role_name_patterns" {
+  description = "Name patterns of Slipway's own roles in the account besides the plan and apply roles (its service's task and execution roles), which the apply role may not change even though their names fall under managed_name_prefixes."
+  type        = list(string)
+  default     = ["sarc-ng-slipway-*", "slipway-*"]
+}
+
+variable "attachable_aws_managed_policies" {
+  description = "AWS managed policies (names under arn:aws:iam::aws:policy/) the apply role may attach to the project's roles, besides the project's own policies."
+  type        = list(string)
+  default = [
+    "AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly",
+    "AWSCodeDeployRoleForECS",
+  ]
+
+  validation {
+    condition     = !contains(var.attachable_aws_managed_policies, "AdministratorAccess") && !contains(var.attachable_aws_managed_policies, "IAMFullAccess") && !contains(var.attachable_aws_managed_policies, "PowerUserAccess")
+    error_message = "AdministratorAccess, IAMFullAccess and PowerUserAccess are never attachable."
+  }
+}
+
+variable "passable_to_services" {
+  description = "Services the apply role may pass the project's roles to."
+  type        = list(string)
+  default = [
+    "ecs-tasks.amazonaws.com", "lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com", "eks.amazonaws.com",
+    "ec2.amazonaws.com", "codedeploy.amazonaws.com", "cloudtrail.amazonaws.com", "events.amazonaws.com",
+  ]
+}
+
 variable "managed_name_prefixes" {
   description = "Name prefixes of the IAM roles and policies the apply role may manage, and of the secrets the plan role may read to refresh state."
   type        = list(string)

@@ -161,6 +161,7 @@ module "service" {
   min_capacity  = 1
   max_capacity  = 1
 
-  log_retention_days = var.log_retention_days
-  tags               = var.tags
+  log_retention_days       = var.log_retention_days
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
 }

@@ -386,3 +386,261 @@ fn failover_health_checks_probe_their_own_region() {
     }
     assert_eq!(failover, 2, "expected a PRIMARY and a SECONDARY failover record");
 }
+
+/// The string literals of an expression (`["iam:CreateRole", "iam:PutRolePolicy"]`).
+fn literals(expr: &hcl::Expression) -> Vec<String> {
+    match expr {
+        hcl::Expression::String(s) => vec![s.clone()],
+        hcl::Expression::Array(items) => items.iter().flat_map(literals).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One statement of an `aws_iam_policy_document`: its sid, effect, actions (or not_actions),
+/// resources as written, and the condition keys it tests.
+struct Statement {
+    sid: String,
+    deny: bool,
+    actions: Vec<String>,
+    not_actions: Vec<String>,
+    resources: String,
+    conditions: Vec<(String, String)>,
+}
+
+fn statements(document: &hcl::Block) -> Vec<Statement> {
+    document
+        .body
+        .blocks()
+        .filter(|b| b.identifier() == "statement")
+        .map(|s| {
+            let list = |key: &str| {
+                s.body
+                    .attributes()
+                    .find(|a| a.key() == key)
+                    .map(|a| literals(a.expr()))
+                    .unwrap_or_default()
+            };
+            Statement {
+                sid: list("sid").join(""),
+                deny: list("effect") == ["Deny"],
+                actions: list("actions"),
+                not_actions: list("not_actions"),
+                resources: attr(&s.body, "resources").unwrap_or_default(),
+                conditions: s
+                    .body
+                    .blocks()
+                    .filter(|c| c.identifier() == "condition")
+                    .map(|c| {
+                        (
+                            list_of(&c.body, "variable").join(""),
+                            attr(&c.body, "values").unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn list_of(body: &hcl::Body, key: &str) -> Vec<String> {
+    body.attributes()
+        .find(|a| a.key() == key)
+        .map(|a| literals(a.expr()))
+        .unwrap_or_default()
+}
+
+/// Whether an IAM action pattern (`iam:Put*`) covers `action` (`iam:PutRolePolicy`).
+fn covers(pattern: &str, action: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => action.to_lowercase().starts_with(&prefix.to_lowercase()),
+        None => pattern.eq_ignore_ascii_case(action),
+    }
+}
+
+/// The apply role could create a role with AdministratorAccess that trusts itself, or edit
+/// Slipway's own task role: every IAM action that makes or empowers a role now needs the
+/// account's permissions boundary on it, attachable policies are listed, and Slipway's roles and
+/// the boundary are denied outright.
+#[test]
+fn every_role_the_apply_role_may_create_carries_the_permissions_boundary() {
+    let roles = module("slipway-roles");
+    let apply = statements(block(&roles, "data", &["aws_iam_policy_document", "apply"]));
+    let empowering = [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePolicy",
+        "iam:DetachRolePolicy",
+    ];
+    let mut seen = Vec::new();
+    for st in apply.iter().filter(|s| !s.deny) {
+        assert!(
+            st.not_actions.is_empty(),
+            "{}: an allow with not_actions in the apply role",
+            st.sid
+        );
+        for action in &st.actions {
+            let grants = empowering.iter().filter(|e| covers(action, e));
+            for e in grants {
+                seen.push(*e);
+                assert!(
+                    st.conditions.iter().any(|(var, values)| var
+                        == "iam:PermissionsBoundary"
+                        && mentions(values, "local.permissions_boundary_arn")),
+                    "{}: grants {e} without the iam:PermissionsBoundary condition",
+                    st.sid
+                );
+                if *e == "iam:AttachRolePolicy" {
+                    assert!(
+                        st.conditions.iter().any(|(var, _)| var == "iam:PolicyARN"),
+                        "{}: attaches any policy ARN",
+                        st.sid
+                    );
+                }
+            }
+            assert!(
+                !(action.starts_with("iam:") && action.contains('*'))
+                    || ["iam:Get*", "iam:List*"].contains(&action.as_str()),
+                "{}: wildcard IAM action {action}",
+                st.sid
+            );
+        }
+    }
+    for e in ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"] {
+        assert!(seen.contains(&e), "the apply role no longer grants {e} at all");
+    }
+    let protect = apply
+        .iter()
+        .find(|s| s.deny && mentions(&s.resources, "local.protected_role_arns"))
+        .expect("a deny on Slipway's own roles");
+    assert!(
+        mentions(&protect.resources, "local.permissions_boundary_arn"),
+        "the boundary policy itself is not protected"
+    );
+    assert!(
+        protect.actions.is_empty() && protect.not_actions == ["iam:Get*", "iam:List*"],
+        "Slipway's roles are protected against some writes only: {:?}",
+        protect.actions
+    );
+
+    // Slipway's task role (common.hcl) is among the protected names.
+    let patterns = block(&roles, "variable", &["protected_role_name_patterns"]);
+    let patterns: Vec<String> = patterns
+        .body
+        .attributes()
+        .find(|a| a.key() == "default")
+        .map(|a| literals(a.expr()))
+        .unwrap_or_default();
+    let view = live();
+    let common = view
+        .inventory
+        .units
+        .values()
+        .find_map(|u| {
+            let read = u.reads().keys().find(|p| p.ends_with("live/common.hcl"))?;
+            Some(read.clone())
+        })
+        .expect("units read live/common.hcl");
+    let common = std::fs::read_to_string(workspace_root().join(common)).expect("common.hcl");
+    let task_role = common
+        .split("role/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("slipway_task_role_arn in common.hcl");
+    assert!(
+        patterns.iter().any(|p| covers(p, task_role)),
+        "Slipway's task role {task_role} is not protected by {patterns:?}"
+    );
+
+    // Every role a module creates carries the boundary, and every unit is given it.
+    let mut stack = vec![workspace_root().join("modules")];
+    let mut role_count = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read modules") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("tf") {
+                let body = parse_tf(&path);
+                for role in blocks(&body, "resource", &["aws_iam_role"]) {
+                    role_count += 1;
+                    let pb = attr(&role.body, "permissions_boundary");
+                    let name = role.labels().get(1).map(|l| l.as_str()).unwrap_or_default();
+                    let ok = pb.as_deref().is_some_and(|pb| {
+                        mentions(pb, "var.permissions_boundary_arn")
+                            || mentions(pb, "aws_iam_policy.boundary")
+                    });
+                    // The plan and apply roles themselves are created by an administrator.
+                    let slipway_own = path.ends_with("slipway-roles/main.tf");
+                    assert!(
+                        ok || slipway_own,
+                        "{}: aws_iam_role.{name} has no permissions boundary",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(role_count >= 8, "only {role_count} roles found in modules/");
+    for (path, unit) in &view.inventory.units {
+        let account = unit.account_id.as_deref().unwrap_or_default();
+        assert_eq!(
+            get(inputs(unit), "permissions_boundary_arn").and_then(Value::as_str),
+            Some(format!("arn:aws:iam::{account}:policy/slipway-workload-boundary").as_str()),
+            "{path}: not given the account's permissions boundary"
+        );
+    }
+}
+
+/// The plan role plans pull requests, which anyone can open: it stays read-only. The only write
+/// it makes is the state lock, an item in the lock table.
+#[test]
+fn the_plan_role_writes_nothing_but_its_state_lock() {
+    let roles = module("slipway-roles");
+    let plan = block(&roles, "data", &["aws_iam_policy_document", "plan"]);
+    let mut all = statements(plan);
+    let sources = attr(&plan.body, "source_policy_documents").unwrap_or_default();
+    for source in references(&sources) {
+        let name = source
+            .strip_prefix("data.aws_iam_policy_document.")
+            .and_then(|s| s.strip_suffix(".json"))
+            .unwrap_or_else(|| panic!("unexpected source document {source}"));
+        all.extend(statements(block(
+            &roles,
+            "data",
+            &["aws_iam_policy_document", name],
+        )));
+    }
+    assert!(!all.is_empty());
+    let writes = ["Put", "Create", "Delete", "Update", "Attach"];
+    for st in &all {
+        assert!(st.not_actions.is_empty(), "{}: not_actions in the plan role", st.sid);
+        for action in &st.actions {
+            let verb = action.split(':').nth(1).unwrap_or_default();
+            let writing = writes.iter().any(|w| verb.starts_with(w)) || verb == "PassRole";
+            let wildcard = verb.contains('*');
+            assert!(!wildcard, "{}: wildcard action {action}", st.sid);
+            if writing {
+                assert!(
+                    st.sid == "LockState"
+                        && action.starts_with("dynamodb:")
+                        && st.resources.trim() == "[local.lock_table_arn]",
+                    "{}: the plan role may {action} on {}",
+                    st.sid,
+                    st.resources
+                );
+            }
+        }
+    }
+    let attached: Vec<String> = blocks(&roles, "resource", &["aws_iam_role_policy_attachment"])
+        .into_iter()
+        .filter(|b| attr(&b.body, "role").is_some_and(|r| mentions(&r, "aws_iam_role.plan")))
+        .filter_map(|b| attr(&b.body, "policy_arn"))
+        .collect();
+    assert_eq!(attached.len(), 1, "{attached:?}");
+    assert!(
+        attached[0].ends_with("policy/ReadOnlyAccess\""),
+        "{attached:?}"
+    );
+}

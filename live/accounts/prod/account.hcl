@@ -6,4 +6,8 @@ locals {
   account_id     = "333333333333"
   plan_role_arn  = "arn:aws:iam::333333333333:role/slipway-plan"
   apply_role_arn = "arn:aws:iam::333333333333:role/slipway-apply"
+
+  # Regions whose units keep their state in their own bucket and lock table (their region.hcl
+  # sets state_region): the plan and apply roles are given those buckets too.
+  own_state_regions = ["us-west-2"]
 }

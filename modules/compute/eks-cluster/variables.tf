@@ -80,6 +80,17 @@ variable "log_retention_days" {
   default     = 90
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary every IAM role of this module carries (the account's, which the live tree passes to every unit); Slipway's apply role can create no role without it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.permissions_boundary_arn))
+    error_message = "The permissions_boundary_arn must be an IAM policy ARN."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for every resource, on top of the provider's default_tags."
   type        = map(string)

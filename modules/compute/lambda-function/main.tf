@@ -21,8 +21,9 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = "${var.name}-lambda"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = "${var.name}-lambda"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }

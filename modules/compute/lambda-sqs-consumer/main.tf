@@ -41,20 +41,21 @@ data "aws_iam_policy_document" "consume" {
 module "function" {
   source = "../lambda-function"
 
-  name               = var.name
-  description        = var.description
-  image_uri          = var.image_uri
-  image_command      = var.image_command
-  memory_mb          = var.memory_mb
-  timeout_seconds    = var.timeout_seconds
-  environment        = var.environment
-  secret_arns        = var.secret_arns
-  kms_key_arns       = var.kms_key_arns
-  subnet_ids         = var.subnet_ids
-  security_group_ids = var.security_group_ids
-  extra_policy_json  = data.aws_iam_policy_document.consume.json
-  log_retention_days = var.log_retention_days
-  tags               = var.tags
+  name                     = var.name
+  description              = var.description
+  image_uri                = var.image_uri
+  image_command            = var.image_command
+  memory_mb                = var.memory_mb
+  timeout_seconds          = var.timeout_seconds
+  environment              = var.environment
+  secret_arns              = var.secret_arns
+  kms_key_arns             = var.kms_key_arns
+  subnet_ids               = var.subnet_ids
+  security_group_ids       = var.security_group_ids
+  extra_policy_json        = data.aws_iam_policy_document.consume.json
+  log_retention_days       = var.log_retention_days
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 # The function reports failed messages individually, so one bad message does not make the whole
