@@ -644,3 +644,70 @@ fn the_plan_role_writes_nothing_but_its_state_lock() {
         "{attached:?}"
     );
 }
+
+/// A dependency's `mock_outputs.<key>`, as the unit's evaluation saw it.
+fn mock_output<'a>(unit: &'a Unit, dependency: &str, key: &str) -> Option<&'a Value> {
+    let config = &unit.eval.as_ref()?.config;
+    get(
+        config,
+        &format!("dependency.{dependency}.mock_outputs.{key}"),
+    )
+}
+
+/// The DR API read its database host from the primary's replicated secret, which names the
+/// us-east-1 writer: every API service reads where the database is from its own region's
+/// database unit, and only credentials from the secret.
+#[test]
+fn api_services_reach_the_database_of_their_own_region() {
+    let view = live();
+    let mut dr = 0;
+    let mut checked = 0;
+    for unit in view.inventory.units.values() {
+        let (config_key, kind) = if unit.path.ends_with("/services/sarcng-api/ecs-alb-service") {
+            ("parameters", "ecs")
+        } else if unit.path.ends_with("/services/sarcng-api/lambda-http-api") {
+            ("environment", "lambda")
+        } else {
+            continue;
+        };
+        checked += 1;
+        let region = unit.region.as_deref().expect("region");
+        let database = unit
+            .dependency_blocks
+            .get("database")
+            .unwrap_or_else(|| panic!("{}: no database dependency", unit.path));
+        assert_eq!(
+            database,
+            &format!("{}/database", region_dir(&unit.path)),
+            "{}: the database dependency is another region's",
+            unit.path
+        );
+        let inputs = inputs(unit);
+        let host = get(inputs, &format!("{config_key}.DB_HOST"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{} ({kind}): no DB_HOST in {config_key}", unit.path));
+        let endpoint = mock_output(unit, "database", "endpoint")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{}: the database mock has no endpoint", unit.path));
+        assert_eq!(host, endpoint, "{}: DB_HOST is not the database unit's endpoint", unit.path);
+        assert!(host.contains(region), "{}: DB_HOST {host} is not in {region}", unit.path);
+        if let Some(secrets) = get(inputs, "secrets").and_then(Value::as_object) {
+            for (name, secret) in secrets {
+                let key = secret
+                    .as_object()
+                    .and_then(|s| s.get("json_key"))
+                    .and_then(Value::as_str);
+                assert!(
+                    !matches!(key, Some("host" | "port" | "dbname")),
+                    "{}: {name} still comes from the secret's {key:?}",
+                    unit.path
+                );
+            }
+        }
+        if region == "us-west-2" {
+            dr += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} API units");
+    assert_eq!(dr, 2, "expected the DR region's ECS and Lambda API units");
+}

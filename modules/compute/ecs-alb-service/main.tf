@@ -1,13 +1,19 @@
 data "aws_region" "current" {}
 
 locals {
+  parameter_path = coalesce(var.parameter_path, "/${var.name}")
+
   # Secrets are read by ARN; a JSON key is addressed as "<arn>:<key>::" (no version stage or id).
-  container_secrets = [
-    for name, secret in var.secrets : {
-      name      = name
-      valueFrom = secret.json_key == null ? secret.secret_arn : "${secret.secret_arn}:${secret.json_key}::"
-    }
-  ]
+  # Configuration parameters are read by their SSM ARN the same way.
+  container_secrets = concat(
+    [
+      for name, secret in var.secrets : {
+        name      = name
+        valueFrom = secret.json_key == null ? secret.secret_arn : "${secret.secret_arn}:${secret.json_key}::"
+      }
+    ],
+    [for name, parameter in aws_ssm_parameter.config : { name = name, valueFrom = parameter.arn }],
+  )
 
   container_definition = {
     name        = var.name
@@ -29,6 +35,21 @@ locals {
       }
     }
   }
+}
+
+# --- Configuration ----------------------------------------------------------------------------
+# Settings that depend on the deployment rather than the image (where the database is, for
+# example) live in SSM Parameter Store, one String parameter each, and reach the container as
+# environment variables when a task starts.
+
+resource "aws_ssm_parameter" "config" {
+  for_each = var.parameters
+
+  name  = "${local.parameter_path}/${each.key}"
+  type  = "String"
+  value = each.value
+
+  tags = var.tags
 }
 
 # --- Logs --------------------------------------------------------------------------------------
@@ -62,7 +83,7 @@ resource "aws_iam_role" "execution" {
 }
 
 # Only what starting this task needs: pull the image, write to its own log group, read its own
-# secrets.
+# secrets and parameters.
 data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "PullImages"
@@ -83,6 +104,16 @@ data "aws_iam_policy_document" "execution" {
       sid       = "ReadSecrets"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = distinct([for secret in values(var.secrets) : secret.secret_arn])
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.parameters) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadParameters"
+      actions   = ["ssm:GetParameters"]
+      resources = [for parameter in aws_ssm_parameter.config : parameter.arn]
     }
   }
 

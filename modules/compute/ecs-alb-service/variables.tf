@@ -136,6 +136,28 @@ variable "secrets" {
   }
 }
 
+variable "parameters" {
+  description = "Configuration kept in SSM Parameter Store (String parameters under parameter_path) and given to the container as environment variables at task start: name => value. For settings of the deployment, such as the database host; never secrets."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.parameters) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name))])
+    error_message = "Parameter names must be environment variable names (letters, digits and underscores)."
+  }
+}
+
+variable "parameter_path" {
+  description = "SSM path the service's parameters live under, for example \"/sarc-ng/prod/use1/sarcng-api\"; null for \"/<name>\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.parameter_path == null || can(regex("^(/[A-Za-z0-9_.-]+)+$", var.parameter_path))
+    error_message = "The parameter_path must start with a slash and not end with one, for example /sarc-ng/prod/use1/sarcng-api."
+  }
+}
+
 variable "secrets_kms_key_arns" {
   description = "Customer-managed KMS keys encrypting the secrets, which the task execution role may decrypt with."
   type        = list(string)

@@ -31,6 +31,10 @@ dependency "database" {
   mock_outputs = {
     master_secret_arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:sarc-ng-dev-use1/database/master-AbCdEf"
     kms_key_arn       = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+    endpoint          = "sarc-ng-dev-use1.c0dev0000000.us-east-1.rds.amazonaws.com"
+    reader_endpoint   = "sarc-ng-dev-use1.c0dev0000000.us-east-1.rds.amazonaws.com"
+    port              = 3306
+    database_name     = "sarcng"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -45,5 +49,12 @@ inputs = {
     APP_ENV             = include.envcommon.locals.env.environment
     LOG_FORMAT          = "json"
     DATABASE_SECRET_ARN = dependency.database.outputs.master_secret_arn
+
+    # Where the database is: this region's own database unit, not the host in the secret (in the
+    # DR region that is the primary's us-east-1 writer). The secret gives the credentials only.
+    DB_HOST      = dependency.database.outputs.endpoint
+    DB_READ_HOST = dependency.database.outputs.reader_endpoint
+    DB_PORT      = dependency.database.outputs.port
+    DB_NAME      = dependency.database.outputs.database_name
   }
 }

@@ -43,6 +43,10 @@ dependency "database" {
   mock_outputs = {
     master_secret_arn = "arn:aws:secretsmanager:us-east-1:222222222222:secret:sarc-ng-staging-use1/database/master-AbCdEf"
     kms_key_arn       = "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-000000000000"
+    endpoint          = "sarc-ng-staging-use1.c0stg0000000.us-east-1.rds.amazonaws.com"
+    reader_endpoint   = "sarc-ng-staging-use1.c0stg0000000.us-east-1.rds.amazonaws.com"
+    port              = 3306
+    database_name     = "sarcng"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -66,10 +70,17 @@ inputs = {
   task_security_group_id = dependency.network.outputs.ecs_tasks_security_group_id
   certificate_arn        = dependency.dns.outputs.certificate_arn
 
+  # Where the database is comes from this region's own database unit: in the DR region, the
+  # us-west-2 cluster, never the host in the credentials secret (the primary's secret,
+  # replicated, names the us-east-1 writer). Kept in SSM Parameter Store; only the credentials
+  # come from the secret.
+  parameters = {
+    DB_HOST      = dependency.database.outputs.endpoint
+    DB_READ_HOST = dependency.database.outputs.reader_endpoint
+    DB_PORT      = dependency.database.outputs.port
+    DB_NAME      = dependency.database.outputs.database_name
+  }
   secrets = {
-    DB_HOST     = { secret_arn = dependency.database.outputs.master_secret_arn, json_key = "host" }
-    DB_PORT     = { secret_arn = dependency.database.outputs.master_secret_arn, json_key = "port" }
-    DB_NAME     = { secret_arn = dependency.database.outputs.master_secret_arn, json_key = "dbname" }
     DB_USER     = { secret_arn = dependency.database.outputs.master_secret_arn, json_key = "username" }
     DB_PASSWORD = { secret_arn = dependency.database.outputs.master_secret_arn, json_key = "password" }
   }
