@@ -711,3 +711,58 @@ fn api_services_reach_the_database_of_their_own_region() {
     assert!(checked >= 8, "only {checked} API units");
     assert_eq!(dr, 2, "expected the DR region's ECS and Lambda API units");
 }
+
+/// The dev and staging zones were created but never delegated, so nothing resolved in them and
+/// their certificates never validated: the parent zone (prod) holds NS records for every other
+/// zone below it, with that zone's own name servers.
+#[test]
+fn dev_and_staging_zones_are_delegated_from_the_parent_zone() {
+    let zone = module("dns/zone");
+    let ns = block(&zone, "resource", &["aws_route53_record", "delegation"]);
+    assert_eq!(attr(&ns.body, "type").as_deref(), Some("\"NS\""));
+    assert!(attr(&ns.body, "for_each").is_some_and(|f| mentions(&f, "var.delegations")));
+    assert!(attr(&ns.body, "records").is_some_and(|r| r.trim() == "each.value"));
+
+    let view = live();
+    let zones: Vec<&Unit> = units_of(&view, "dns/zone")
+        .into_iter()
+        .filter(|u| get(inputs(u), "create_zone").and_then(Value::as_bool) != Some(false))
+        .collect();
+    let domain = |u: &Unit| {
+        get(inputs(u), "domain_name")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{}: no domain_name", u.path))
+            .to_string()
+    };
+    let mut delegated = Vec::new();
+    for child in &zones {
+        let name = domain(child);
+        let Some(parent) = zones.iter().find(|p| {
+            let parent = domain(p);
+            name.ends_with(&format!(".{parent}"))
+        }) else {
+            continue;
+        };
+        let delegations = get(inputs(parent), "delegations")
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{}: delegates nothing", parent.path));
+        let servers = delegations
+            .get(&name)
+            .unwrap_or_else(|| panic!("{}: {name} is not delegated", parent.path));
+        let (dependency, _) = parent
+            .dependency_blocks
+            .iter()
+            .find(|(_, path)| **path == child.path)
+            .unwrap_or_else(|| panic!("{} does not depend on {}", parent.path, child.path));
+        assert_eq!(
+            Some(servers),
+            mock_output(parent, dependency, "name_servers"),
+            "{}: {name} is delegated to servers other than {}'s",
+            parent.path,
+            child.path
+        );
+        delegated.push(child.env.clone().unwrap_or_default());
+    }
+    delegated.sort();
+    assert_eq!(delegated, ["dev", "staging"]);
+}

@@ -56,6 +56,26 @@ resource "aws_route53_record" "validation" {
   allow_overwrite = true
 }
 
+# Subdomains whose zones live elsewhere (another account's environment): their NS records in this
+# zone delegate them. Without them the subzone answers nobody, and its certificate's DNS
+# validation never completes.
+resource "aws_route53_record" "delegation" {
+  for_each = var.delegations
+
+  zone_id = local.zone_id
+  name    = each.key
+  type    = "NS"
+  ttl     = var.delegation_ttl_seconds
+  records = each.value
+
+  lifecycle {
+    precondition {
+      condition     = endswith(each.key, ".${var.domain_name}")
+      error_message = "A delegated name must be a subdomain of the zone's domain."
+    }
+  }
+}
+
 resource "aws_acm_certificate_validation" "this" {
   certificate_arn         = aws_acm_certificate.this.arn
   validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]

@@ -17,3 +17,8 @@ output "certificate_arn" {
   description = "ARN of the validated ACM certificate for the domain and its alternative names, in this region."
   value       = aws_acm_certificate_validation.this.certificate_arn
 }
+
+output "delegated_names" {
+  description = "Subdomains this zone delegates with NS records."
+  value       = [for record in aws_route53_record.delegation : record.name]
+}

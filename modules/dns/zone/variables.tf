@@ -26,6 +26,23 @@ variable "certificate_subject_alternative_names" {
   default     = null
 }
 
+variable "delegations" {
+  description = "Subdomains delegated to zones elsewhere (the dev and staging accounts' zones): fully qualified name => that zone's name servers. Each gets an NS record in this zone."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for servers in values(var.delegations) : length(servers) > 0])
+    error_message = "Every delegation needs the subzone's name servers."
+  }
+}
+
+variable "delegation_ttl_seconds" {
+  description = "TTL of the delegation NS records."
+  type        = number
+  default     = 3600
+}
+
 variable "tags" {
   description = "Extra tags for every resource, on top of the provider's default_tags."
   type        = map(string)
