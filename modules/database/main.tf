@@ -10,7 +10,19 @@ locals {
 
   endpoint = var.is_aurora ? aws_rds_cluster.this[0].endpoint : aws_db_instance.this[0].address
 
-  master_secret_arn = local.owns_secret ? aws_secretsmanager_secret.master[0].arn : var.master_secret_arn
+  master_secret_arn = (
+    local.owns_secret ? aws_secretsmanager_secret.master[0].arn
+    : var.master_secret_arn != null ? var.master_secret_arn
+    : one(data.aws_secretsmanager_secret.replica[*].arn)
+  )
+}
+
+# A secondary cluster given the primary's secret by name finds its replica in this region, so it
+# reads no output of the primary region's unit (and can be applied while that region is down).
+data "aws_secretsmanager_secret" "replica" {
+  count = local.is_secondary && var.master_secret_arn == null && var.master_secret_name != null ? 1 : 0
+
+  name = var.master_secret_name
 }
 
 # --- Encryption --------------------------------------------------------------------------------
@@ -140,7 +152,7 @@ resource "aws_db_instance" "this" {
 resource "aws_rds_global_cluster" "this" {
   count = var.is_aurora && var.create_global_cluster ? 1 : 0
 
-  global_cluster_identifier = var.name
+  global_cluster_identifier = coalesce(var.global_cluster_name, var.name)
   engine                    = "aurora-mysql"
   engine_version            = var.engine_version
   database_name             = var.database_name
@@ -186,8 +198,8 @@ resource "aws_rds_cluster" "this" {
     }
 
     precondition {
-      condition     = !local.is_secondary || var.master_secret_arn != null
-      error_message = "A secondary cluster needs master_secret_arn: the primary's secret replicated into this region."
+      condition     = !local.is_secondary || var.master_secret_arn != null || var.master_secret_name != null
+      error_message = "A secondary cluster needs master_secret_arn or master_secret_name: the primary's secret replicated into this region."
     }
   }
 

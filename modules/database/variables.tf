@@ -204,6 +204,18 @@ variable "master_secret_arn" {
   default     = null
 }
 
+variable "master_secret_name" {
+  description = "Secondary cluster only: name of the primary's credentials secret (\"<primary name>/database/master\"), whose replica in this region is looked up; an alternative to master_secret_arn that needs no output of the primary."
+  type        = string
+  default     = null
+}
+
+variable "global_cluster_name" {
+  description = "Aurora only, with create_global_cluster: identifier of the global database, for example \"sarc-ng-global\"; null for the cluster's name."
+  type        = string
+  default     = null
+}
+
 variable "secret_replica_regions" {
   description = "Regions the credentials secret is replicated to, for the secondary clusters of a global database."
   type        = list(string)

@@ -766,3 +766,74 @@ fn dev_and_staging_zones_are_delegated_from_the_parent_zone() {
     delegated.sort();
     assert_eq!(delegated, ["dev", "staging"]);
 }
+
+/// The unit's `remote_state.config.<key>`.
+fn state<'a>(unit: &'a Unit, key: &str) -> &'a str {
+    unit.eval
+        .as_ref()
+        .and_then(|e| get(&e.config, &format!("remote_state.config.{key}")))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{}: no remote_state.config.{key}", unit.path))
+}
+
+/// DR state lived only in us-east-1, so the DR units could not be managed during the outage they
+/// exist for: the DR region keeps its state in a bucket and lock table of its own region, its units
+/// read no output of another region's state, and Slipway's roles may reach that bucket.
+#[test]
+fn the_dr_region_is_managed_from_its_own_state() {
+    let view = live();
+    let mut dr = 0;
+    let primary_buckets: Vec<&str> = view
+        .inventory
+        .units
+        .values()
+        .filter(|u| u.region.as_deref() == Some("us-east-1"))
+        .map(|u| state(u, "bucket"))
+        .collect();
+    for unit in view.inventory.units.values() {
+        if unit.region.as_deref() != Some("us-west-2") {
+            continue;
+        }
+        dr += 1;
+        assert_eq!(state(unit, "region"), "us-west-2", "{}", unit.path);
+        let bucket = state(unit, "bucket");
+        assert!(
+            !primary_buckets.contains(&bucket),
+            "{}: state in {bucket}, a us-east-1 bucket",
+            unit.path
+        );
+        assert!(
+            !state(unit, "dynamodb_table").is_empty(),
+            "{}: no lock table",
+            unit.path
+        );
+        for (name, path) in &unit.dependency_blocks {
+            assert!(
+                path.starts_with(&format!("{}/", region_dir(&unit.path))),
+                "{}: dependency {name} reads {path}'s state, outside us-west-2",
+                unit.path
+            );
+        }
+    }
+    assert!(dr >= 8, "only {dr} DR units");
+
+    let dr_bucket = view
+        .inventory
+        .units
+        .values()
+        .find(|u| u.region.as_deref() == Some("us-west-2"))
+        .map(|u| state(u, "bucket"))
+        .expect("a DR unit");
+    let roles = view
+        .inventory
+        .units
+        .get("live/accounts/prod/_global/slipway-roles")
+        .expect("prod slipway-roles");
+    let extra = get(inputs(roles), "extra_state_bucket_names")
+        .and_then(Value::as_array)
+        .expect("extra_state_bucket_names");
+    assert!(
+        extra.iter().any(|b| b.as_str() == Some(dr_bucket)),
+        "Slipway's prod roles cannot reach {dr_bucket}: {extra:?}"
+    );
+}

@@ -25,6 +25,9 @@ locals {
     deletion_protection          = true
     skip_final_snapshot          = false
     performance_insights_enabled = true
+
+    # The Aurora global database spanning us-east-1 (primary) and us-west-2 (secondary).
+    global_cluster_identifier = "sarc-ng-global"
   }
 
   # ECS services: three tasks of 1 vCPU and 2 GB each, scaling to ten.

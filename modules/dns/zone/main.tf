@@ -1,11 +1,20 @@
 locals {
-  zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : var.zone_id
+  zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : coalesce(var.zone_id, one(data.aws_route53_zone.existing[*].zone_id))
 
   subject_alternative_names = (
     var.certificate_subject_alternative_names == null
     ? ["*.${var.domain_name}"]
     : var.certificate_subject_alternative_names
   )
+}
+
+# A zone created elsewhere (by the primary region's unit) and not given by id is found by name, so
+# a second region needs no output of the first (and can be applied while the first is down).
+data "aws_route53_zone" "existing" {
+  count = !var.create_zone && var.zone_id == null ? 1 : 0
+
+  name         = var.domain_name
+  private_zone = false
 }
 
 resource "aws_route53_zone" "this" {
@@ -26,11 +35,6 @@ resource "aws_acm_certificate" "this" {
 
   lifecycle {
     create_before_destroy = true
-
-    precondition {
-      condition     = var.create_zone || var.zone_id != null
-      error_message = "Set zone_id when create_zone is false."
-    }
   }
 
   tags = var.tags

@@ -15,7 +15,7 @@ variable "create_zone" {
 }
 
 variable "zone_id" {
-  description = "ID of an existing hosted zone for domain_name; required when create_zone is false."
+  description = "ID of an existing hosted zone for domain_name, when create_zone is false; null to look the public zone up by domain_name."
   type        = string
   default     = null
 }

@@ -6,7 +6,8 @@ include "root" {
 }
 
 include "envcommon" {
-  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/database.hcl"
+  path   = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/database.hcl"
+  expose = true
 }
 
 dependency "network" {
@@ -24,5 +25,6 @@ inputs = {
   security_group_ids = [dependency.network.outputs.database_security_group_id]
 
   create_global_cluster  = true
+  global_cluster_name    = include.envcommon.locals.db.global_cluster_identifier
   secret_replica_regions = ["us-west-2"]
 }

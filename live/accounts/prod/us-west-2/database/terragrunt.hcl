@@ -1,12 +1,23 @@
-# The prod database in the DR region: a read-only secondary of the Aurora global database,
-# promoted by a global failover. Users and data (credentials included) come from the primary.
+# The prod database in the DR region: a read-only secondary of the Aurora global database
+# sarc-ng-global, promoted by a global failover. Users and data (credentials included) come from
+# the primary.
+#
+# It reads no output of the us-east-1 units: the global database is named in env.hcl and the
+# credentials secret's replica is found by name, so this unit can be planned and applied from its
+# own state while us-east-1 is down (live/README.md, "Disaster recovery").
 
 include "root" {
   path = find_in_parent_folders("root.hcl")
 }
 
 include "envcommon" {
-  path = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/database.hcl"
+  path   = "${dirname(find_in_parent_folders("common.hcl"))}/_envcommon/database.hcl"
+  expose = true
+}
+
+# The global database and the secret's replica exist once the primary is applied.
+dependencies {
+  paths = ["../../us-east-1/database"]
 }
 
 dependency "network" {
@@ -19,22 +30,10 @@ dependency "network" {
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
 
-dependency "primary_database" {
-  config_path = "../../us-east-1/database"
-
-  mock_outputs = {
-    global_cluster_identifier = "sarc-ng-prod-use1"
-    master_secret_replica_arns = {
-      "us-west-2" = "arn:aws:secretsmanager:us-west-2:333333333333:secret:sarc-ng-prod-use1/database/master-AbCdEf"
-    }
-  }
-  mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
-}
-
 inputs = {
   subnet_ids         = dependency.network.outputs.database_subnet_ids
   security_group_ids = [dependency.network.outputs.database_security_group_id]
 
-  global_cluster_identifier = dependency.primary_database.outputs.global_cluster_identifier
-  master_secret_arn         = dependency.primary_database.outputs.master_secret_replica_arns["us-west-2"]
+  global_cluster_identifier = include.envcommon.locals.db.global_cluster_identifier
+  master_secret_name        = "sarc-ng-prod-use1/database/master"
 }
