@@ -5,9 +5,10 @@ terraform {
 }
 
 locals {
-  env    = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
-  region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
-  db     = local.env.database
+  account = read_terragrunt_config(find_in_parent_folders("account.hcl")).locals
+  env     = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+  region  = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
+  db      = local.env.database
 }
 
 inputs = {
@@ -26,4 +27,12 @@ inputs = {
   deletion_protection          = local.db.deletion_protection
   skip_final_snapshot          = local.db.skip_final_snapshot
   performance_insights_enabled = local.db.performance_insights_enabled
+
+  # The error and slow query logs go to log groups the module creates, with this retention.
+  log_retention_days = local.env.log_retention_days
+
+  # The master password rotates every 30 days (the units wire the function into the VPC). A
+  # secondary cluster ignores this: its secret is the primary's replica, rotated with it.
+  rotation_image_uri = "${local.account.account_id}.dkr.ecr.${local.region.aws_region}.amazonaws.com/sarcng-db-rotation:${local.env.db_rotation_version}"
+  rotation_days      = 30
 }

@@ -47,6 +47,53 @@ resource "aws_db_subnet_group" "this" {
   tags = var.tags
 }
 
+# --- Logs --------------------------------------------------------------------------------------
+# The log groups RDS publishes the exported logs to, created first so that their retention is
+# managed here (RDS would create them with logs kept forever). RDS names them after the instance
+# or cluster: /aws/rds/instance/<name>/<log> for RDS, /aws/rds/cluster/<name>/<log> for Aurora.
+
+resource "aws_cloudwatch_log_group" "database" {
+  for_each = toset(var.cloudwatch_logs_exports)
+
+  name              = "/aws/rds/${var.is_aurora ? "cluster" : "instance"}/${var.name}/${each.value}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
+}
+
+# --- TLS ---------------------------------------------------------------------------------------
+# Clients must connect with TLS: require_secure_transport refuses plain connections.
+
+resource "aws_db_parameter_group" "this" {
+  count = var.is_aurora ? 0 : 1
+
+  name        = "${var.name}-tls"
+  family      = "mysql8.0"
+  description = "${var.name}: TLS required"
+
+  parameter {
+    name  = "require_secure_transport"
+    value = "1"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_rds_cluster_parameter_group" "this" {
+  count = var.is_aurora ? 1 : 0
+
+  name        = "${var.name}-tls"
+  family      = "aurora-mysql8.0"
+  description = "${var.name}: TLS required"
+
+  parameter {
+    name  = "require_secure_transport"
+    value = "ON"
+  }
+
+  tags = var.tags
+}
+
 # --- Credentials -------------------------------------------------------------------------------
 
 resource "random_password" "master" {
@@ -89,6 +136,95 @@ resource "aws_secretsmanager_secret_version" "master" {
     password = random_password.master[0].result
     dbname   = var.database_name
   })
+
+  lifecycle {
+    # Rotation changes the password (and writes new versions); Terraform writes the first one.
+    ignore_changes = [secret_string]
+  }
+}
+
+# --- Rotation ----------------------------------------------------------------------------------
+# Secrets Manager rotates the master password every rotation_days with a single-user MySQL
+# rotation function in the VPC (AWS's SecretsManagerRDSMySQLRotationSingleUser, packaged as a
+# container image). Not with RDS-managed master passwords: those are not supported for clusters
+# of an Aurora global database, and one mechanism serves every environment.
+
+locals {
+  rotates = local.owns_secret && var.rotation_image_uri != null
+}
+
+data "aws_iam_policy_document" "rotation" {
+  count = local.rotates ? 1 : 0
+
+  statement {
+    sid       = "RotateTheSecret"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    resources = [aws_secretsmanager_secret.master[0].arn]
+  }
+
+  statement {
+    sid       = "NewPasswords"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "SecretKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+module "rotation" {
+  source = "../compute/lambda-function"
+  count  = local.rotates ? 1 : 0
+
+  name               = "${var.name}-rotation"
+  description        = "Rotates the master password of the ${var.name} database"
+  image_uri          = var.rotation_image_uri
+  timeout_seconds    = 60
+  subnet_ids         = var.rotation_subnet_ids
+  security_group_ids = var.rotation_security_group_ids
+  extra_policy_json  = data.aws_iam_policy_document.rotation[0].json
+  log_retention_days = var.log_retention_days
+
+  environment = {
+    SECRETS_MANAGER_ENDPOINT = "https://secretsmanager.${data.aws_region.current.name}.amazonaws.com"
+    EXCLUDE_CHARACTERS       = "/@\"'\\"
+  }
+
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
+}
+
+resource "aws_lambda_permission" "rotation" {
+  count = local.rotates ? 1 : 0
+
+  statement_id  = "SecretsManagerRotates"
+  action        = "lambda:InvokeFunction"
+  function_name = module.rotation[0].function_name
+  principal     = "secretsmanager.amazonaws.com"
+  source_arn    = aws_secretsmanager_secret.master[0].arn
+}
+
+resource "aws_secretsmanager_secret_rotation" "master" {
+  count = local.rotates ? 1 : 0
+
+  secret_id           = aws_secretsmanager_secret.master[0].id
+  rotation_lambda_arn = module.rotation[0].function_arn
+
+  rotation_rules {
+    automatically_after_days = var.rotation_days
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.rotation_subnet_ids) > 0 && length(var.rotation_security_group_ids) > 0
+      error_message = "Rotation needs rotation_subnet_ids and rotation_security_group_ids: the function reaches the database from the VPC."
+    }
+  }
+
+  depends_on = [aws_lambda_permission.rotation]
 }
 
 # --- RDS MySQL ---------------------------------------------------------------------------------
@@ -112,6 +248,7 @@ resource "aws_db_instance" "this" {
   kms_key_id            = aws_kms_key.this.arn
 
   multi_az               = var.multi_az
+  parameter_group_name   = aws_db_parameter_group.this[0].name
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = var.security_group_ids
   publicly_accessible    = false
@@ -133,6 +270,9 @@ resource "aws_db_instance" "this" {
   enabled_cloudwatch_logs_exports = var.cloudwatch_logs_exports
 
   lifecycle {
+    # Secrets Manager rotates the password.
+    ignore_changes = [password]
+
     precondition {
       condition     = var.max_allocated_storage_gb >= var.allocated_storage_gb
       error_message = "The max_allocated_storage_gb must be at least allocated_storage_gb."
@@ -145,6 +285,8 @@ resource "aws_db_instance" "this" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.database]
 }
 
 # --- Aurora MySQL ------------------------------------------------------------------------------
@@ -172,10 +314,11 @@ resource "aws_rds_cluster" "this" {
   master_username = local.is_secondary ? null : var.master_username
   master_password = local.is_secondary ? null : random_password.master[0].result
 
-  storage_encrypted      = true
-  kms_key_id             = aws_kms_key.this.arn
-  db_subnet_group_name   = aws_db_subnet_group.this.name
-  vpc_security_group_ids = var.security_group_ids
+  storage_encrypted               = true
+  kms_key_id                      = aws_kms_key.this.arn
+  db_cluster_parameter_group_name = aws_rds_cluster_parameter_group.this[0].name
+  db_subnet_group_name            = aws_db_subnet_group.this.name
+  vpc_security_group_ids          = var.security_group_ids
 
   backup_retention_period      = var.backup_retention_days
   preferred_backup_window      = var.backup_window
@@ -189,8 +332,9 @@ resource "aws_rds_cluster" "this" {
   enabled_cloudwatch_logs_exports = var.cloudwatch_logs_exports
 
   lifecycle {
-    # After a global failover the source is managed by RDS, not by this configuration.
-    ignore_changes = [replication_source_identifier]
+    # After a global failover the source is managed by RDS, not by this configuration; Secrets
+    # Manager rotates the password.
+    ignore_changes = [replication_source_identifier, master_password]
 
     precondition {
       condition     = !(var.create_global_cluster && var.global_cluster_identifier != null)
@@ -204,6 +348,8 @@ resource "aws_rds_cluster" "this" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.database]
 }
 
 resource "aws_rds_cluster_instance" "this" {
@@ -219,8 +365,10 @@ resource "aws_rds_cluster_instance" "this" {
   publicly_accessible        = false
   auto_minor_version_upgrade = true
   apply_immediately          = var.apply_immediately
-  promotion_tier             = count.index
-  copy_tags_to_snapshot      = true
+  # Tiers 1, 2, ... in order, as the platform specifies: the first reader (tier 1 after the
+  # writer) is promoted first; tier 0 is left free for an instance that must always win.
+  promotion_tier        = count.index + 1
+  copy_tags_to_snapshot = true
 
   performance_insights_enabled          = var.performance_insights_enabled
   performance_insights_kms_key_id       = var.performance_insights_enabled ? aws_kms_key.this.arn : null

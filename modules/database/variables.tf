@@ -186,6 +186,52 @@ variable "cloudwatch_logs_exports" {
   }
 }
 
+variable "log_retention_days" {
+  description = "Days to keep the exported database logs (and the rotation function's)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be a retention period CloudWatch Logs supports (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "rotation_image_uri" {
+  description = "ECR image of the single-user MySQL rotation function (AWS's SecretsManagerRDSMySQLRotationSingleUser), pinned; null for no rotation. Ignored by a secondary cluster, whose secret is the primary's replica."
+  type        = string
+  default     = null
+}
+
+variable "rotation_days" {
+  description = "Days between rotations of the master password."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.rotation_days >= 1 && var.rotation_days <= 365
+    error_message = "The rotation_days must be between 1 and 365."
+  }
+}
+
+variable "rotation_subnet_ids" {
+  description = "Private subnets of the rotation function, which reaches the database and the Secrets Manager API (through NAT)."
+  type        = list(string)
+  default     = []
+}
+
+variable "rotation_security_group_ids" {
+  description = "Security groups of the rotation function (the network module's lambda group, which the database accepts)."
+  type        = list(string)
+  default     = []
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the rotation function's role (the account's, which the live tree passes to every unit)."
+  type        = string
+  default     = null
+}
+
 variable "create_global_cluster" {
   description = "Aurora only: create a global database with this cluster as its primary, for cross-region disaster recovery."
   type        = bool

@@ -1,11 +1,13 @@
 locals {
   az_count = length(var.availability_zones)
 
-  # One /20 (for a /16 VPC) per tier and zone: public from index 0, private from 4, database from 8,
-  # so adding a zone later never renumbers an existing subnet.
-  public_cidrs   = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, i)]
-  private_cidrs  = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, 4 + i)]
-  database_cidrs = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, 4, 8 + i)]
+  # One /24 per tier and zone, as the platform specifies: public x.x.1.0/24 onwards, private
+  # x.x.10.0/24 onwards, database x.x.20.0/24 onwards (one more per zone), so adding a zone later
+  # never renumbers an existing subnet.
+  subnet_newbits = 24 - tonumber(split("/", var.cidr_block)[1])
+  public_cidrs   = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, local.subnet_newbits, var.subnet_offsets.public + i)]
+  private_cidrs  = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, local.subnet_newbits, var.subnet_offsets.private + i)]
+  database_cidrs = [for i in range(local.az_count) : cidrsubnet(var.cidr_block, local.subnet_newbits, var.subnet_offsets.database + i)]
 
   nat_gateway_count = var.single_nat_gateway ? 1 : local.az_count
 }

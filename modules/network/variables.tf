@@ -9,12 +9,27 @@ variable "name" {
 }
 
 variable "cidr_block" {
-  description = "IPv4 CIDR block of the VPC. Each tier gets one /20 (for a /16) per availability zone."
+  description = "IPv4 CIDR block of the VPC. Each tier gets one /24 per availability zone, at subnet_offsets."
   type        = string
 
   validation {
-    condition     = can(cidrnetmask(var.cidr_block)) && try(tonumber(split("/", var.cidr_block)[1]) <= 20, false)
-    error_message = "The cidr_block must be a valid IPv4 CIDR block of /20 or larger, for example 10.0.0.0/16."
+    condition     = can(cidrnetmask(var.cidr_block)) && try(tonumber(split("/", var.cidr_block)[1]) >= 16 && tonumber(split("/", var.cidr_block)[1]) <= 19, false)
+    error_message = "The cidr_block must be a valid IPv4 CIDR block from /16 to /19, for example 10.0.0.0/16."
+  }
+}
+
+variable "subnet_offsets" {
+  description = "Index of each tier's first /24 in the VPC range (10.0.1.0/24 is index 1 of 10.0.0.0/16); each further zone takes the next one."
+  type = object({
+    public   = number
+    private  = number
+    database = number
+  })
+  default = { public = 1, private = 10, database = 20 }
+
+  validation {
+    condition     = var.subnet_offsets.public + 4 <= var.subnet_offsets.private && var.subnet_offsets.private + 4 <= var.subnet_offsets.database && var.subnet_offsets.database + 4 <= 32
+    error_message = "The tiers' offsets must leave room for 4 zones each, in the order public, private, database, below 32 (a /19 holds 32 /24s)."
   }
 }
 

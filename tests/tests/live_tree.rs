@@ -42,7 +42,7 @@ fn parse_tf(file: &Path) -> hcl::Body {
 }
 
 /// The blocks `kind "label0" "label1"` of `body` (`resource "aws_iam_role" "task"`).
-fn blocks<'a>(body: &'a hcl::Body, kind: &'a str, labels: &'a [&str]) -> Vec<&'a hcl::Block> {
+fn blocks<'a>(body: &'a hcl::Body, kind: &str, labels: &[&str]) -> Vec<&'a hcl::Block> {
     body.blocks()
         .filter(|b| b.identifier() == kind)
         .filter(|b| {
@@ -54,7 +54,7 @@ fn blocks<'a>(body: &'a hcl::Body, kind: &'a str, labels: &'a [&str]) -> Vec<&'a
         .collect()
 }
 
-fn block<'a>(body: &'a hcl::Body, kind: &'a str, labels: &'a [&str]) -> &'a hcl::Block {
+fn block<'a>(body: &'a hcl::Body, kind: &str, labels: &[&str]) -> &'a hcl::Block {
     blocks(body, kind, labels)
         .into_iter()
         .next()
@@ -836,4 +836,150 @@ fn the_dr_region_is_managed_from_its_own_state() {
         extra.iter().any(|b| b.as_str() == Some(dr_bucket)),
         "Slipway's prod roles cannot reach {dr_bucket}: {extra:?}"
     );
+}
+
+/// A variable's default, as written.
+fn default_of(body: &hcl::Body, variable: &str) -> String {
+    attr(&block(body, "variable", &[variable]).body, "default")
+        .unwrap_or_else(|| panic!("var.{variable} has no default"))
+}
+
+/// The values the platform's specification gives, where the live tree and modules set them:
+/// /24 subnets per tier, Aurora promotion tiers 1 and 2, the global database `sarc-ng-global`,
+/// auto scaling at 70 % with 300 s cooldowns, the log group names with managed retention, and
+/// dev on Fargate Spot. (The prod VPC range is the one place the tree departs from it: see
+/// modules/network/README.md; every range stays distinct.)
+#[test]
+fn live_values_follow_the_platform_specification() {
+    let view = live();
+
+    // Subnets: one /24 per tier and zone, at x.x.1, x.x.10 and x.x.20.
+    let network = module("network");
+    assert!(
+        local(&network, "subnet_newbits").starts_with("24 -"),
+        "subnets are not /24s"
+    );
+    let offsets = default_of(&network, "subnet_offsets");
+    for (tier, at) in [("public", "1"), ("private", "10"), ("database", "20")] {
+        assert!(
+            offsets
+                .split(|c: char| matches!(c, ',' | '{' | '}' | '\n'))
+                .any(|kv| kv.split('=').map(str::trim).eq([tier, at])),
+            "the {tier} tier does not start at .{at}.0/24: {offsets}"
+        );
+    }
+    let mut ranges: Vec<(String, String)> = units_of(&view, "network")
+        .iter()
+        .map(|u| {
+            let cidr = get(inputs(u), "cidr_block").and_then(Value::as_str);
+            (cidr.expect("cidr_block").to_string(), u.path.clone())
+        })
+        .collect();
+    ranges.sort();
+    assert_eq!(ranges.len(), 4);
+    for pair in ranges.windows(2) {
+        assert_ne!(pair[0].0, pair[1].0, "{} and {} share a range", pair[0].1, pair[1].1);
+    }
+
+    // Aurora: promotion tiers 1, 2, ...; the global database is sarc-ng-global.
+    let database = module("database");
+    let instance = block(&database, "resource", &["aws_rds_cluster_instance", "this"]);
+    assert_eq!(
+        attr(&instance.body, "promotion_tier").as_deref(),
+        Some("count.index + 1")
+    );
+    let prod = |path: &str| {
+        let unit = view.inventory.units.get(path).expect(path);
+        inputs(unit)
+    };
+    assert_eq!(
+        get(prod("live/accounts/prod/us-east-1/database"), "global_cluster_name")
+            .and_then(Value::as_str),
+        Some("sarc-ng-global")
+    );
+    assert_eq!(
+        get(prod("live/accounts/prod/us-west-2/database"), "global_cluster_identifier")
+            .and_then(Value::as_str),
+        Some("sarc-ng-global")
+    );
+
+    // Auto scaling: target 70 %, cooldowns 300 s out and in, overridden by no unit.
+    let service = module("compute/ecs-alb-service");
+    for (variable, value) in [
+        ("cpu_target_percent", "70"),
+        ("memory_target_percent", "70"),
+        ("scale_out_cooldown_seconds", "300"),
+        ("scale_in_cooldown_seconds", "300"),
+    ] {
+        assert_eq!(default_of(&service, variable), value, "var.{variable}");
+        for unit in units_of(&view, "compute/ecs-alb-service") {
+            assert!(
+                get(inputs(unit), variable).is_none(),
+                "{} overrides {variable}",
+                unit.path
+            );
+        }
+    }
+
+    // Log groups: the API's names, and RDS's error and slow query groups created with retention.
+    for unit in view.inventory.units.values() {
+        let expected = if unit.path.ends_with("/services/sarcng-api/ecs-alb-service") {
+            "/ecs/sarc-ng/api"
+        } else if unit.path.ends_with("/services/sarcng-api/lambda-http-api") {
+            "/aws/lambda/sarc-ng-api"
+        } else {
+            continue;
+        };
+        assert_eq!(
+            get(inputs(unit), "log_group_name").and_then(Value::as_str),
+            Some(expected),
+            "{}",
+            unit.path
+        );
+    }
+    let logs = block(&database, "resource", &["aws_cloudwatch_log_group", "database"]);
+    assert!(attr(&logs.body, "for_each").is_some_and(|f| mentions(&f, "var.cloudwatch_logs_exports")));
+    assert!(attr(&logs.body, "retention_in_days").is_some_and(|r| mentions(&r, "var.log_retention_days")));
+    let name = attr(&logs.body, "name").expect("name");
+    assert!(name.contains("/aws/rds/"), "{name}");
+    let exports = default_of(&database, "cloudwatch_logs_exports");
+    assert!(exports.contains("\"error\"") && exports.contains("\"slowquery\""), "{exports}");
+    for (kind, resource) in [("aws_db_instance", "this"), ("aws_rds_cluster", "this")] {
+        let r = block(&database, "resource", &[kind, resource]);
+        assert!(
+            attr(&r.body, "depends_on").is_some_and(|d| mentions(&d, "aws_cloudwatch_log_group.database")),
+            "{kind} may create its log groups before the module does"
+        );
+    }
+    for unit in units_of(&view, "database") {
+        assert!(
+            get(inputs(unit), "log_retention_days").and_then(Value::as_number).is_some(),
+            "{}: database logs without managed retention",
+            unit.path
+        );
+    }
+
+    // Dev services run on Fargate Spot; the launch type is no longer hard-coded.
+    let ecs = block(&service, "resource", &["aws_ecs_service", "this"]);
+    assert_ne!(attr(&ecs.body, "launch_type").as_deref(), Some("\"FARGATE\""));
+    let mut dev = 0;
+    for unit in units_of(&view, "compute/ecs-alb-service") {
+        if unit.env.as_deref() != Some("dev") {
+            continue;
+        }
+        dev += 1;
+        let strategy = get(inputs(unit), "capacity_provider_strategy")
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{}: no capacity_provider_strategy", unit.path));
+        assert!(
+            !strategy.is_empty()
+                && strategy.iter().all(|s| {
+                    s.as_object().and_then(|s| s.get("capacity_provider")).and_then(Value::as_str)
+                        == Some("FARGATE_SPOT")
+                }),
+            "{}: not on Fargate Spot: {strategy:?}",
+            unit.path
+        );
+    }
+    assert_eq!(dev, 2, "the dev API and web services");
 }

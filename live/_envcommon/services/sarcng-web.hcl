@@ -22,7 +22,10 @@ inputs = {
   min_capacity    = local.env.service.min_capacity
   max_capacity    = local.env.service.max_capacity
 
+  capacity_provider_strategy = local.env.service_capacity_provider_strategy
+
   health_check_path          = "/"
+  log_group_name             = "/ecs/sarc-ng/web"
   log_retention_days         = local.env.log_retention_days
   enable_deletion_protection = local.env.alb_deletion_protection
 

@@ -31,6 +31,10 @@ locals {
     min_capacity  = 1
     max_capacity  = 2
   }
+  # Dev tasks run on Fargate Spot (the cluster offers FARGATE and FARGATE_SPOT): cheaper, and an
+  # interrupted task is simply replaced.
+  service_capacity_provider_strategy = [{ capacity_provider = "FARGATE_SPOT", weight = 1 }]
+
   alb_deletion_protection = false
 
   log_retention_days    = 14
@@ -40,4 +44,7 @@ locals {
   sarcng_api_version = "1.5.0"
   sarcng_web_version = "1.5.0"
   schema_version     = "2024061201"
+
+  # The database password rotation function (image sarcng-db-rotation).
+  db_rotation_version = "1.0.0"
 }

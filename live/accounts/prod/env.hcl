@@ -38,6 +38,9 @@ locals {
     min_capacity  = 3
     max_capacity  = 10
   }
+  # On-demand Fargate (the FARGATE launch type).
+  service_capacity_provider_strategy = []
+
   alb_deletion_protection = true
 
   log_retention_days    = 90
@@ -46,4 +49,7 @@ locals {
   sarcng_api_version = "1.4.2"
   sarcng_web_version = "1.4.1"
   schema_version     = "2024061201"
+
+  # The database password rotation function (image sarcng-db-rotation).
+  db_rotation_version = "1.0.0"
 }

@@ -32,6 +32,9 @@ locals {
     min_capacity  = 2
     max_capacity  = 4
   }
+  # On-demand Fargate (the FARGATE launch type).
+  service_capacity_provider_strategy = []
+
   alb_deletion_protection = false
 
   log_retention_days    = 30
@@ -40,4 +43,7 @@ locals {
   sarcng_api_version = "1.4.2"
   sarcng_web_version = "1.4.2"
   schema_version     = "2024061201"
+
+  # The database password rotation function (image sarcng-db-rotation).
+  db_rotation_version = "1.0.0"
 }

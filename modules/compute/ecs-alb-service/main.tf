@@ -55,7 +55,7 @@ resource "aws_ssm_parameter" "config" {
 # --- Logs --------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/ecs/${var.name}"
+  name              = coalesce(var.log_group_name, "/ecs/${var.name}")
   retention_in_days = var.log_retention_days
 
   tags = var.tags
@@ -263,7 +263,7 @@ resource "aws_ecs_service" "this" {
   name                              = var.name
   cluster                           = var.cluster_arn
   task_definition                   = aws_ecs_task_definition.this.arn
-  launch_type                       = "FARGATE"
+  launch_type                       = length(var.capacity_provider_strategy) == 0 ? "FARGATE" : null
   desired_count                     = var.desired_count
   health_check_grace_period_seconds = var.health_check_grace_period_seconds
 
@@ -275,6 +275,18 @@ resource "aws_ecs_service" "this" {
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+
+  # With a strategy the tasks run on the cluster's capacity providers (FARGATE_SPOT in dev)
+  # instead of the FARGATE launch type.
+  dynamic "capacity_provider_strategy" {
+    for_each = var.capacity_provider_strategy
+
+    content {
+      capacity_provider = capacity_provider_strategy.value.capacity_provider
+      weight            = capacity_provider_strategy.value.weight
+      base              = capacity_provider_strategy.value.base
+    }
   }
 
   network_configuration {

@@ -242,7 +242,7 @@ variable "cpu_target_percent" {
 variable "memory_target_percent" {
   description = "Average memory utilisation auto scaling keeps the service at."
   type        = number
-  default     = 80
+  default     = 70
 
   validation {
     condition     = var.memory_target_percent > 0 && var.memory_target_percent <= 100
@@ -253,13 +253,34 @@ variable "memory_target_percent" {
 variable "scale_out_cooldown_seconds" {
   description = "Seconds after a scale-out before another scale-out may start."
   type        = number
-  default     = 60
+  default     = 300
 }
 
 variable "scale_in_cooldown_seconds" {
   description = "Seconds after a scale-in before another scale-in may start."
   type        = number
   default     = 300
+}
+
+variable "log_group_name" {
+  description = "Name of the container log group, for example \"/ecs/sarc-ng/api\"; null for \"/ecs/<name>\"."
+  type        = string
+  default     = null
+}
+
+variable "capacity_provider_strategy" {
+  description = "Capacity providers the tasks run on (FARGATE, FARGATE_SPOT: the cluster offers both), with weight and base; empty to run on the FARGATE launch type. Dev runs on FARGATE_SPOT."
+  type = list(object({
+    capacity_provider = string
+    weight            = optional(number, 1)
+    base              = optional(number, 0)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.capacity_provider_strategy : contains(["FARGATE", "FARGATE_SPOT"], s.capacity_provider)])
+    error_message = "The capacity providers must be FARGATE or FARGATE_SPOT."
+  }
 }
 
 variable "log_retention_days" {

@@ -13,6 +13,7 @@ module "function" {
   subnet_ids               = var.subnet_ids
   security_group_ids       = var.security_group_ids
   log_retention_days       = var.log_retention_days
+  log_group_name           = var.log_group_name
   permissions_boundary_arn = var.permissions_boundary_arn
   tags                     = var.tags
 }

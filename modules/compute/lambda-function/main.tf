@@ -3,7 +3,7 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/lambda/${var.name}"
+  name              = coalesce(var.log_group_name, "/aws/lambda/${var.name}")
   retention_in_days = var.log_retention_days
 
   tags = var.tags

@@ -98,6 +98,12 @@ variable "extra_policy_json" {
   default     = null
 }
 
+variable "log_group_name" {
+  description = "Name of the function's log group, for example \"/aws/lambda/sarc-ng-api\"; null for \"/aws/lambda/<name>\". Lambda writes to it through its logging configuration."
+  type        = string
+  default     = null
+}
+
 variable "log_retention_days" {
   description = "Days to keep the function's logs."
   type        = number

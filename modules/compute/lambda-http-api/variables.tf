@@ -111,6 +111,12 @@ variable "cors_allowed_origins" {
   default     = []
 }
 
+variable "log_group_name" {
+  description = "Name of the function's log group; null for \"/aws/lambda/<name>\"."
+  type        = string
+  default     = null
+}
+
 variable "log_retention_days" {
   description = "Days to keep the function's and the API's access logs."
   type        = number

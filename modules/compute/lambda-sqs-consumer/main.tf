@@ -54,6 +54,7 @@ module "function" {
   security_group_ids       = var.security_group_ids
   extra_policy_json        = data.aws_iam_policy_document.consume.json
   log_retention_days       = var.log_retention_days
+  log_group_name           = var.log_group_name
   permissions_boundary_arn = var.permissions_boundary_arn
   tags                     = var.tags
 }

@@ -126,6 +126,12 @@ variable "security_group_ids" {
   default     = []
 }
 
+variable "log_group_name" {
+  description = "Name of the function's log group; null for \"/aws/lambda/<name>\"."
+  type        = string
+  default     = null
+}
+
 variable "log_retention_days" {
   description = "Days to keep the function's logs."
   type        = number

@@ -20,11 +20,14 @@ inputs = {
   min_capacity    = local.env.service.min_capacity
   max_capacity    = local.env.service.max_capacity
 
+  capacity_provider_strategy = local.env.service_capacity_provider_strategy
+
   # Deployment settings (the database's location, wired by each unit) live in SSM Parameter
   # Store under this path.
   parameter_path = "/sarc-ng/${local.env.environment}/${local.region.region_code}/sarcng-api"
 
   health_check_path          = "/health"
+  log_group_name             = "/ecs/sarc-ng/api"
   log_retention_days         = local.env.log_retention_days
   enable_deletion_protection = local.env.alb_deletion_protection
 

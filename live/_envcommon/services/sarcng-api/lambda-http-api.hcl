@@ -16,6 +16,7 @@ inputs = {
   image_uri            = "${local.account.account_id}.dkr.ecr.${local.region.aws_region}.amazonaws.com/sarcng-api-lambda:${local.env.sarcng_api_version}"
   memory_mb            = 1024
   timeout_seconds      = 29
+  log_group_name       = "/aws/lambda/sarc-ng-api"
   log_retention_days   = local.env.log_retention_days
   cors_allowed_origins = ["https://app.${local.env.domain_name}"]
 }

@@ -35,7 +35,7 @@ dependency "api" {
   mock_outputs = {
     service_name   = "sarcng-api-dev-use1"
     alb_arn_suffix = "app/sarcng-api-dev-use1/0123456789abcdef"
-    log_group_name = "/ecs/sarcng-api-dev-use1"
+    log_group_name = "/ecs/sarc-ng/api"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -44,7 +44,7 @@ dependency "lambda_api" {
   config_path = "../services/sarcng-api/lambda-http-api"
 
   mock_outputs = {
-    log_group_name = "/aws/lambda/sarcng-api-http-dev-use1"
+    log_group_name = "/aws/lambda/sarc-ng-api"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -55,7 +55,7 @@ dependency "web" {
   mock_outputs = {
     service_name   = "sarcng-web-dev-use1"
     alb_arn_suffix = "app/sarcng-web-dev-use1/0123456789abcdef"
-    log_group_name = "/ecs/sarcng-web-dev-use1"
+    log_group_name = "/ecs/sarc-ng/web"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }

@@ -16,6 +16,8 @@ dependency "network" {
   mock_outputs = {
     database_subnet_ids        = ["subnet-0c00000000000000a", "subnet-0c00000000000000b"]
     database_security_group_id = "sg-0d00000000000000d"
+    private_subnet_ids         = ["subnet-0b00000000000000a", "subnet-0b00000000000000b"]
+    lambda_security_group_id   = "sg-0c00000000000000c"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -23,6 +25,10 @@ dependency "network" {
 inputs = {
   subnet_ids         = dependency.network.outputs.database_subnet_ids
   security_group_ids = [dependency.network.outputs.database_security_group_id]
+
+  # The password rotation function runs in the private subnets, in the group the database accepts.
+  rotation_subnet_ids         = dependency.network.outputs.private_subnet_ids
+  rotation_security_group_ids = [dependency.network.outputs.lambda_security_group_id]
 
   create_global_cluster  = true
   global_cluster_name    = include.envcommon.locals.db.global_cluster_identifier

@@ -35,7 +35,7 @@ dependency "api" {
   mock_outputs = {
     service_name   = "sarcng-api-prod-usw2"
     alb_arn_suffix = "app/sarcng-api-prod-usw2/0123456789abcdef"
-    log_group_name = "/ecs/sarcng-api-prod-usw2"
+    log_group_name = "/ecs/sarc-ng/api"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -44,7 +44,7 @@ dependency "lambda_api" {
   config_path = "../services/sarcng-api/lambda-http-api"
 
   mock_outputs = {
-    log_group_name = "/aws/lambda/sarcng-api-http-prod-usw2"
+    log_group_name = "/aws/lambda/sarc-ng-api"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
@@ -55,7 +55,7 @@ dependency "web" {
   mock_outputs = {
     service_name   = "sarcng-web-prod-usw2"
     alb_arn_suffix = "app/sarcng-web-prod-usw2/0123456789abcdef"
-    log_group_name = "/ecs/sarcng-web-prod-usw2"
+    log_group_name = "/ecs/sarc-ng/web"
   }
   mock_outputs_allowed_terraform_commands = ["validate", "plan", "init"]
 }
