@@ -15,6 +15,14 @@ inputs = {
   cpu_threshold_percent          = 80
   database_connections_threshold = 80
   http_5xx_threshold             = 10
+  # The API's own metrics (reservation_success_rate, resource_utilization, api_response_time,
+  # database_connection_pool), alarmed with the module's default thresholds.
+  application_metrics_namespace = "SARC-NG"
+  application_metric_dimensions = {
+    Environment = local.env.environment
+    Service     = "sarcng-api"
+  }
+
   log_groups = {
     "/sarc-ng/${local.env.environment}/${local.region.region_code}/audit" = 365
   }

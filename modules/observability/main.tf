@@ -172,3 +172,28 @@ resource "aws_cloudwatch_metric_alarm" "alb_5xx" {
 
   tags = var.tags
 }
+
+# --- Application metrics -----------------------------------------------------------------------
+# The four metrics the SARC-NG API publishes (CloudWatch embedded metric format, in
+# application_metrics_namespace with application_metric_dimensions), each with its alarm.
+
+resource "aws_cloudwatch_metric_alarm" "application" {
+  for_each = var.application_metric_alarms
+
+  alarm_name          = "${var.name}-${replace(each.key, "_", "-")}"
+  alarm_description   = "${each.value.description}: ${each.value.comparison == "LessThanThreshold" ? "below" : "above"} ${each.value.threshold} for ${each.value.evaluation_periods * each.value.period / 60} minutes."
+  namespace           = var.application_metrics_namespace
+  metric_name         = each.key
+  dimensions          = var.application_metric_dimensions
+  statistic           = each.value.extended_statistic == null ? each.value.statistic : null
+  extended_statistic  = each.value.extended_statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  comparison_operator = each.value.comparison
+  threshold           = each.value.threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}

@@ -15,6 +15,7 @@ output "alarm_names" {
     [for alarm in aws_cloudwatch_metric_alarm.database : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.alb_5xx : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.errors : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.application : alarm.alarm_name],
   )
 }
 

@@ -104,6 +104,59 @@ variable "log_groups" {
   }
 }
 
+variable "application_metrics_namespace" {
+  description = "CloudWatch namespace the application publishes its metrics in."
+  type        = string
+  default     = "SARC-NG"
+}
+
+variable "application_metric_dimensions" {
+  description = "Dimensions the application publishes its metrics with, for example { Environment = \"prod\", Service = \"sarcng-api\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "application_metric_alarms" {
+  description = "Alarms on the application's own metrics: metric name => statistic (or extended_statistic such as p95), comparison, threshold, period and evaluation periods. By default the four SARC-NG metrics."
+  type = map(object({
+    description        = string
+    comparison         = string
+    threshold          = number
+    statistic          = optional(string, "Average")
+    extended_statistic = optional(string)
+    period             = optional(number, 300)
+    evaluation_periods = optional(number, 3)
+  }))
+  default = {
+    reservation_success_rate = {
+      description = "Share of reservation requests that succeed, in percent"
+      comparison  = "LessThanThreshold"
+      threshold   = 95
+    }
+    resource_utilization = {
+      description = "Share of bookable resources reserved, in percent"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 90
+    }
+    api_response_time = {
+      description        = "95th percentile API response time, in milliseconds"
+      comparison         = "GreaterThanThreshold"
+      threshold          = 1000
+      extended_statistic = "p95"
+    }
+    database_connection_pool = {
+      description = "Share of the API's database connection pool in use, in percent"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 80
+    }
+  }
+
+  validation {
+    condition     = alltrue([for alarm in values(var.application_metric_alarms) : contains(["GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"], alarm.comparison)])
+    error_message = "Every comparison must be one of GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold, LessThanOrEqualToThreshold."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for every resource, on top of the provider's default_tags."
   type        = map(string)

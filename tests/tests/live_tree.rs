@@ -983,3 +983,136 @@ fn live_values_follow_the_platform_specification() {
     }
     assert_eq!(dev, 2, "the dev API and web services");
 }
+
+/// The environments (`dev`, `staging`, `prod`) whose units deploy `modules/<dir>`, sorted.
+fn envs_deploying(view: &agent::repo::GraphView, dir: &str) -> Vec<String> {
+    let mut envs: Vec<String> = units_of(view, dir)
+        .iter()
+        .filter_map(|u| u.env.clone())
+        .collect();
+    envs.sort();
+    envs.dedup();
+    envs
+}
+
+/// The pieces the platform's specification names: CloudTrail, a cost budget per environment,
+/// TLS to the database and rotation of its credentials, configuration in SSM Parameter Store,
+/// the four custom metrics with alarms, dev's off-hours scaling, the EventBridge and SQS jobs,
+/// and blue-green deployments as an option of the ALB service.
+#[test]
+fn the_pieces_the_specification_names_are_deployed() {
+    let view = live();
+    let all = ["dev", "prod", "staging"];
+
+    // CloudTrail and a budget in every account.
+    let audit = module("audit");
+    let trail = block(&audit, "resource", &["aws_cloudtrail", "this"]);
+    for key in ["is_multi_region_trail", "enable_log_file_validation", "include_global_service_events"] {
+        assert_eq!(attr(&trail.body, key).as_deref(), Some("true"), "aws_cloudtrail.{key}");
+    }
+    assert_eq!(envs_deploying(&view, "audit"), all);
+    assert_eq!(envs_deploying(&view, "budget"), all);
+    for unit in units_of(&view, "budget") {
+        assert!(
+            get(inputs(unit), "monthly_limit_usd").and_then(Value::as_number).is_some(),
+            "{}: no monthly limit",
+            unit.path
+        );
+    }
+
+    // The database requires TLS, and its credentials rotate where it owns them.
+    let database = module("database");
+    for (kind, value) in [
+        ("aws_db_parameter_group", "\"1\""),
+        ("aws_rds_cluster_parameter_group", "\"ON\""),
+    ] {
+        let group = block(&database, "resource", &[kind, "this"]);
+        let parameter = group
+            .body
+            .blocks()
+            .find(|b| attr(&b.body, "name").as_deref() == Some("\"require_secure_transport\""))
+            .unwrap_or_else(|| panic!("{kind} does not require TLS"));
+        assert_eq!(attr(&parameter.body, "value").as_deref(), Some(value), "{kind}");
+    }
+    block(&database, "resource", &["aws_secretsmanager_secret_rotation", "master"]);
+    let mut rotating = 0;
+    for unit in units_of(&view, "database") {
+        let inputs = inputs(unit);
+        if get(inputs, "global_cluster_identifier").is_some() {
+            continue; // a secondary: its secret is the primary's replica
+        }
+        rotating += 1;
+        assert!(get(inputs, "rotation_image_uri").and_then(Value::as_str).is_some(), "{}", unit.path);
+        assert!(
+            get(inputs, "rotation_subnet_ids")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty()),
+            "{}: the rotation function is not in the VPC",
+            unit.path
+        );
+    }
+    assert_eq!(rotating, 3, "the three primary databases");
+
+    // Configuration in SSM Parameter Store.
+    let service = module("compute/ecs-alb-service");
+    block(&service, "resource", &["aws_ssm_parameter", "config"]);
+
+    // The four custom metrics, each with an alarm, in every region.
+    let observability = module("observability");
+    let alarms = default_of(&observability, "application_metric_alarms");
+    for metric in [
+        "reservation_success_rate",
+        "resource_utilization",
+        "api_response_time",
+        "database_connection_pool",
+    ] {
+        assert!(alarms.contains(metric), "no alarm on {metric}");
+    }
+    let alarm = block(&observability, "resource", &["aws_cloudwatch_metric_alarm", "application"]);
+    assert!(attr(&alarm.body, "for_each").is_some_and(|f| mentions(&f, "var.application_metric_alarms")));
+    for unit in units_of(&view, "observability") {
+        assert!(
+            get(inputs(unit), "application_metric_dimensions.Environment").is_some(),
+            "{}: the application metrics' dimensions are not set",
+            unit.path
+        );
+    }
+
+    // Dev scales its services to zero off hours.
+    block(&service, "resource", &["aws_appautoscaling_scheduled_action", "this"]);
+    for unit in units_of(&view, "compute/ecs-alb-service") {
+        if unit.env.as_deref() != Some("dev") {
+            continue;
+        }
+        let schedule = get(inputs(unit), "scheduled_scaling")
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{}: no scheduled scaling", unit.path));
+        assert!(
+            schedule.values().any(|a| {
+                a.as_object()
+                    .and_then(|a| a.get("max_capacity"))
+                    .and_then(Value::as_number)
+                    .and_then(|n| n.as_f64())
+                    == Some(0.0)
+            }),
+            "{}: never scales to zero: {schedule:?}",
+            unit.path
+        );
+    }
+
+    // The EventBridge and SQS jobs run in every environment.
+    assert_eq!(envs_deploying(&view, "compute/lambda-event-bridge"), all);
+    assert_eq!(envs_deploying(&view, "compute/lambda-sqs-consumer"), all);
+
+    // Blue-green (CodeDeploy) is an option of the ALB service.
+    let controller = block(&service, "variable", &["deployment_controller"]);
+    assert!(attr(&controller.body, "default").as_deref() == Some("\"ECS\""));
+    let group = block(&service, "resource", &["aws_codedeploy_deployment_group", "this"]);
+    let style = group
+        .body
+        .blocks()
+        .find(|b| b.identifier() == "deployment_style")
+        .expect("deployment_style");
+    assert_eq!(attr(&style.body, "deployment_type").as_deref(), Some("\"BLUE_GREEN\""));
+    block(&service, "resource", &["aws_lb_target_group", "green"]);
+}

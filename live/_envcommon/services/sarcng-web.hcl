@@ -23,6 +23,7 @@ inputs = {
   max_capacity    = local.env.service.max_capacity
 
   capacity_provider_strategy = local.env.service_capacity_provider_strategy
+  scheduled_scaling          = local.env.service_scheduled_scaling
 
   health_check_path          = "/"
   log_group_name             = "/ecs/sarc-ng/web"

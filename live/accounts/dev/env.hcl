@@ -35,9 +35,18 @@ locals {
   # interrupted task is simply replaced.
   service_capacity_provider_strategy = [{ capacity_provider = "FARGATE_SPOT", weight = 1 }]
 
+  # Off hours (weekdays 20:00 to 07:00 UTC, and weekends) the dev services scale to zero.
+  service_scheduled_scaling = {
+    off-hours     = { schedule = "cron(0 20 ? * MON-FRI *)", min_capacity = 0, max_capacity = 0 }
+    working-hours = { schedule = "cron(0 7 ? * MON-FRI *)", min_capacity = 1, max_capacity = 2 }
+  }
+
   alb_deletion_protection = false
 
-  log_retention_days    = 14
+  log_retention_days = 14
+  # Monthly cost budget of the account, in USD (alerts go to alarm_email_addresses).
+  monthly_budget_usd = 500
+
   alarm_email_addresses = ["platform-team+dev@sarc-ng.example.com"]
 
   # Versions deployed here; promotion copies them to staging, then prod.

@@ -41,9 +41,15 @@ locals {
   # On-demand Fargate (the FARGATE launch type).
   service_capacity_provider_strategy = []
 
+  # Always on: no scheduled scaling.
+  service_scheduled_scaling = {}
+
   alb_deletion_protection = true
 
-  log_retention_days    = 90
+  log_retention_days = 90
+  # Monthly cost budget of the account, in USD (alerts go to alarm_email_addresses).
+  monthly_budget_usd = 5000
+
   alarm_email_addresses = ["platform-team+prod@sarc-ng.example.com"]
 
   sarcng_api_version = "1.4.2"

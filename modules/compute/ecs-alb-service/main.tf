@@ -1,6 +1,11 @@
 data "aws_region" "current" {}
 
+data "aws_partition" "current" {}
+
 locals {
+  blue_green   = var.deployment_controller == "CODE_DEPLOY"
+  service_name = one(concat(aws_ecs_service.this[*].name, aws_ecs_service.blue_green[*].name))
+
   parameter_path = coalesce(var.parameter_path, "/${var.name}")
 
   # Secrets are read by ARN; a JSON key is addressed as "<arn>:<key>::" (no version stage or id).
@@ -215,6 +220,12 @@ resource "aws_lb_listener" "https" {
     target_group_arn = aws_lb_target_group.this.arn
   }
 
+  lifecycle {
+    # In blue-green mode CodeDeploy points the listener at the blue or the green target group;
+    # otherwise it only ever forwards to this module's target group.
+    ignore_changes = [default_action]
+  }
+
   tags = var.tags
 }
 
@@ -260,6 +271,8 @@ resource "aws_ecs_task_definition" "this" {
 }
 
 resource "aws_ecs_service" "this" {
+  count = local.blue_green ? 0 : 1
+
   name                              = var.name
   cluster                           = var.cluster_arn
   task_definition                   = aws_ecs_task_definition.this.arn
@@ -313,12 +326,188 @@ resource "aws_ecs_service" "this" {
   depends_on = [aws_lb_listener.https]
 }
 
+moved {
+  from = aws_ecs_service.this
+  to   = aws_ecs_service.this[0]
+}
+
+# Blue-green: CodeDeploy owns the task definition and the target group in service between
+# deployments, so Terraform leaves both alone (a new image is deployed through CodeDeploy with
+# the task definition this module registers).
+resource "aws_ecs_service" "blue_green" {
+  count = local.blue_green ? 1 : 0
+
+  name                              = var.name
+  cluster                           = var.cluster_arn
+  task_definition                   = aws_ecs_task_definition.this.arn
+  launch_type                       = length(var.capacity_provider_strategy) == 0 ? "FARGATE" : null
+  desired_count                     = var.desired_count
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
+
+  deployment_controller {
+    type = "CODE_DEPLOY"
+  }
+
+  # With a strategy the tasks run on the cluster's capacity providers (FARGATE_SPOT in dev)
+  # instead of the FARGATE launch type.
+  dynamic "capacity_provider_strategy" {
+    for_each = var.capacity_provider_strategy
+
+    content {
+      capacity_provider = capacity_provider_strategy.value.capacity_provider
+      weight            = capacity_provider_strategy.value.weight
+      base              = capacity_provider_strategy.value.base
+    }
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [var.task_security_group_id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.this.arn
+    container_name   = var.name
+    container_port   = var.container_port
+  }
+
+  propagate_tags = "SERVICE"
+
+  lifecycle {
+    # Auto scaling changes the count, CodeDeploy the task definition and the target group.
+    ignore_changes = [desired_count, task_definition, load_balancer]
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_lb_listener.https]
+}
+
+# --- Blue-green deployments (CodeDeploy) ------------------------------------------------------
+# With deployment_controller = "CODE_DEPLOY", a deployment starts the new task set behind the
+# green target group, shifts the HTTPS listener to it in one step (or as
+# blue_green.deployment_config_name says), rolls back on failure, and stops the old task set
+# after blue_green.termination_wait_minutes.
+
+resource "aws_lb_target_group" "green" {
+  count = local.blue_green ? 1 : 0
+
+  name                 = "${substr(var.name, 0, 26)}-green"
+  vpc_id               = var.vpc_id
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = var.container_port
+  deregistration_delay = var.deregistration_delay_seconds
+
+  health_check {
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "codedeploy_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codedeploy.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "codedeploy" {
+  count = local.blue_green ? 1 : 0
+
+  name                 = "${var.name}-codedeploy"
+  assume_role_policy   = data.aws_iam_policy_document.codedeploy_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "codedeploy" {
+  count = local.blue_green ? 1 : 0
+
+  role       = aws_iam_role.codedeploy[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSCodeDeployRoleForECS"
+}
+
+resource "aws_codedeploy_app" "this" {
+  count = local.blue_green ? 1 : 0
+
+  name             = var.name
+  compute_platform = "ECS"
+
+  tags = var.tags
+}
+
+resource "aws_codedeploy_deployment_group" "this" {
+  count = local.blue_green ? 1 : 0
+
+  app_name               = aws_codedeploy_app.this[0].name
+  deployment_group_name  = var.name
+  service_role_arn       = aws_iam_role.codedeploy[0].arn
+  deployment_config_name = var.blue_green.deployment_config_name
+
+  deployment_style {
+    deployment_type   = "BLUE_GREEN"
+    deployment_option = "WITH_TRAFFIC_CONTROL"
+  }
+
+  blue_green_deployment_config {
+    deployment_ready_option {
+      action_on_timeout = "CONTINUE_DEPLOYMENT"
+    }
+
+    terminate_blue_instances_on_deployment_success {
+      action                           = "TERMINATE"
+      termination_wait_time_in_minutes = var.blue_green.termination_wait_minutes
+    }
+  }
+
+  auto_rollback_configuration {
+    enabled = true
+    events  = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+  }
+
+  ecs_service {
+    cluster_name = var.cluster_name
+    service_name = aws_ecs_service.blue_green[0].name
+  }
+
+  load_balancer_info {
+    target_group_pair_info {
+      prod_traffic_route {
+        listener_arns = [aws_lb_listener.https.arn]
+      }
+
+      target_group {
+        name = aws_lb_target_group.this.name
+      }
+
+      target_group {
+        name = aws_lb_target_group.green[0].name
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
 # --- Auto scaling ------------------------------------------------------------------------------
 
 resource "aws_appautoscaling_target" "this" {
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"
-  resource_id        = "service/${var.cluster_name}/${aws_ecs_service.this.name}"
+  resource_id        = "service/${var.cluster_name}/${local.service_name}"
   min_capacity       = var.min_capacity
   max_capacity       = var.max_capacity
 
@@ -352,5 +541,23 @@ resource "aws_appautoscaling_policy" "this" {
     predefined_metric_specification {
       predefined_metric_type = each.value.metric
     }
+  }
+}
+
+# Scheduled scaling: at each schedule the task count's bounds change (dev scales to zero off
+# hours and back in the morning); target tracking works within the bounds in between.
+resource "aws_appautoscaling_scheduled_action" "this" {
+  for_each = var.scheduled_scaling
+
+  name               = "${var.name}-${each.key}"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+  schedule           = each.value.schedule
+  timezone           = var.scheduled_scaling_timezone
+
+  scalable_target_action {
+    min_capacity = each.value.min_capacity
+    max_capacity = each.value.max_capacity
   }
 }

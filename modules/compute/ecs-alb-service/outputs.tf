@@ -1,6 +1,6 @@
 output "service_name" {
   description = "Name of the ECS service."
-  value       = aws_ecs_service.this.name
+  value       = local.service_name
 }
 
 output "task_definition_arn" {
@@ -46,4 +46,9 @@ output "log_group_name" {
 output "url" {
   description = "HTTPS URL of the service: its DNS record when one was created, else the load balancer's name."
   value       = "https://${var.dns_record == null ? aws_lb.this.dns_name : var.dns_record.name}"
+}
+
+output "codedeploy_deployment_group" {
+  description = "CodeDeploy application and deployment group that deploy the service in blue-green mode, or null."
+  value       = local.blue_green ? { app_name = aws_codedeploy_app.this[0].name, deployment_group_name = aws_codedeploy_deployment_group.this[0].deployment_group_name } : null
 }

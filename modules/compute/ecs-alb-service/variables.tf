@@ -262,6 +262,31 @@ variable "scale_in_cooldown_seconds" {
   default     = 300
 }
 
+variable "deployment_controller" {
+  description = "How new versions roll out: ECS (rolling, with the circuit breaker) or CODE_DEPLOY (blue-green through CodeDeploy, with a second target group). Switching an existing service replaces it."
+  type        = string
+  default     = "ECS"
+
+  validation {
+    condition     = contains(["ECS", "CODE_DEPLOY"], var.deployment_controller)
+    error_message = "The deployment_controller must be ECS or CODE_DEPLOY."
+  }
+}
+
+variable "blue_green" {
+  description = "Blue-green settings with deployment_controller = \"CODE_DEPLOY\": the CodeDeploy deployment configuration (how traffic shifts) and how long the old task set is kept after a successful deployment."
+  type = object({
+    deployment_config_name   = optional(string, "CodeDeployDefault.ECSAllAtOnce")
+    termination_wait_minutes = optional(number, 5)
+  })
+  default = {}
+
+  validation {
+    condition     = var.blue_green.termination_wait_minutes >= 0 && var.blue_green.termination_wait_minutes <= 2880
+    error_message = "The termination_wait_minutes must be between 0 and 2880."
+  }
+}
+
 variable "log_group_name" {
   description = "Name of the container log group, for example \"/ecs/sarc-ng/api\"; null for \"/ecs/<name>\"."
   type        = string
@@ -281,6 +306,27 @@ variable "capacity_provider_strategy" {
     condition     = alltrue([for s in var.capacity_provider_strategy : contains(["FARGATE", "FARGATE_SPOT"], s.capacity_provider)])
     error_message = "The capacity providers must be FARGATE or FARGATE_SPOT."
   }
+}
+
+variable "scheduled_scaling" {
+  description = "Scheduled changes of the task count's bounds: name => schedule (cron(...) or at(...)) and the min and max capacity from then on. Dev uses it to scale to zero off hours."
+  type = map(object({
+    schedule     = string
+    min_capacity = number
+    max_capacity = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for action in values(var.scheduled_scaling) : can(regex("^(cron|at|rate)\\(.+\\)$", action.schedule)) && action.min_capacity <= action.max_capacity])
+    error_message = "Every schedule must be cron(...), at(...) or rate(...), with min_capacity at most max_capacity."
+  }
+}
+
+variable "scheduled_scaling_timezone" {
+  description = "Time zone the scheduled_scaling cron expressions are in."
+  type        = string
+  default     = "UTC"
 }
 
 variable "log_retention_days" {

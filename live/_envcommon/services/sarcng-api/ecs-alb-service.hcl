@@ -21,6 +21,7 @@ inputs = {
   max_capacity    = local.env.service.max_capacity
 
   capacity_provider_strategy = local.env.service_capacity_provider_strategy
+  scheduled_scaling          = local.env.service_scheduled_scaling
 
   # Deployment settings (the database's location, wired by each unit) live in SSM Parameter
   # Store under this path.
@@ -37,5 +38,8 @@ inputs = {
     HTTP_PORT   = "8080"
     LOG_FORMAT  = "json"
     CORS_ORIGIN = "https://app.${local.env.domain_name}"
+
+    # Where the API publishes its metrics (observability alarms on them).
+    METRICS_NAMESPACE = "SARC-NG"
   }
 }
