@@ -384,7 +384,10 @@ fn failover_health_checks_probe_their_own_region() {
             unit.path
         );
     }
-    assert_eq!(failover, 2, "expected a PRIMARY and a SECONDARY failover record");
+    assert_eq!(
+        failover, 2,
+        "expected a PRIMARY and a SECONDARY failover record"
+    );
 }
 
 /// The string literals of an expression (`["iam:CreateRole", "iam:PutRolePolicy"]`).
@@ -485,9 +488,10 @@ fn every_role_the_apply_role_may_create_carries_the_permissions_boundary() {
             for e in grants {
                 seen.push(*e);
                 assert!(
-                    st.conditions.iter().any(|(var, values)| var
-                        == "iam:PermissionsBoundary"
-                        && mentions(values, "local.permissions_boundary_arn")),
+                    st.conditions
+                        .iter()
+                        .any(|(var, values)| var == "iam:PermissionsBoundary"
+                            && mentions(values, "local.permissions_boundary_arn")),
                     "{}: grants {e} without the iam:PermissionsBoundary condition",
                     st.sid
                 );
@@ -507,8 +511,15 @@ fn every_role_the_apply_role_may_create_carries_the_permissions_boundary() {
             );
         }
     }
-    for e in ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"] {
-        assert!(seen.contains(&e), "the apply role no longer grants {e} at all");
+    for e in [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+    ] {
+        assert!(
+            seen.contains(&e),
+            "the apply role no longer grants {e} at all"
+        );
     }
     let protect = apply
         .iter()
@@ -615,7 +626,11 @@ fn the_plan_role_writes_nothing_but_its_state_lock() {
     assert!(!all.is_empty());
     let writes = ["Put", "Create", "Delete", "Update", "Attach"];
     for st in &all {
-        assert!(st.not_actions.is_empty(), "{}: not_actions in the plan role", st.sid);
+        assert!(
+            st.not_actions.is_empty(),
+            "{}: not_actions in the plan role",
+            st.sid
+        );
         for action in &st.actions {
             let verb = action.split(':').nth(1).unwrap_or_default();
             let writing = writes.iter().any(|w| verb.starts_with(w)) || verb == "PassRole";
@@ -689,8 +704,16 @@ fn api_services_reach_the_database_of_their_own_region() {
         let endpoint = mock_output(unit, "database", "endpoint")
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{}: the database mock has no endpoint", unit.path));
-        assert_eq!(host, endpoint, "{}: DB_HOST is not the database unit's endpoint", unit.path);
-        assert!(host.contains(region), "{}: DB_HOST {host} is not in {region}", unit.path);
+        assert_eq!(
+            host, endpoint,
+            "{}: DB_HOST is not the database unit's endpoint",
+            unit.path
+        );
+        assert!(
+            host.contains(region),
+            "{}: DB_HOST {host} is not in {region}",
+            unit.path
+        );
         if let Some(secrets) = get(inputs, "secrets").and_then(Value::as_object) {
             for (name, secret) in secrets {
                 let key = secret
@@ -863,7 +886,7 @@ fn live_values_follow_the_platform_specification() {
     for (tier, at) in [("public", "1"), ("private", "10"), ("database", "20")] {
         assert!(
             offsets
-                .split(|c: char| matches!(c, ',' | '{' | '}' | '\n'))
+                .split([',', '{', '}', '\n'])
                 .any(|kv| kv.split('=').map(str::trim).eq([tier, at])),
             "the {tier} tier does not start at .{at}.0/24: {offsets}"
         );
@@ -878,7 +901,11 @@ fn live_values_follow_the_platform_specification() {
     ranges.sort();
     assert_eq!(ranges.len(), 4);
     for pair in ranges.windows(2) {
-        assert_ne!(pair[0].0, pair[1].0, "{} and {} share a range", pair[0].1, pair[1].1);
+        assert_ne!(
+            pair[0].0, pair[1].0,
+            "{} and {} share a range",
+            pair[0].1, pair[1].1
+        );
     }
 
     // Aurora: promotion tiers 1, 2, ...; the global database is sarc-ng-global.
@@ -893,13 +920,19 @@ fn live_values_follow_the_platform_specification() {
         inputs(unit)
     };
     assert_eq!(
-        get(prod("live/accounts/prod/us-east-1/database"), "global_cluster_name")
-            .and_then(Value::as_str),
+        get(
+            prod("live/accounts/prod/us-east-1/database"),
+            "global_cluster_name"
+        )
+        .and_then(Value::as_str),
         Some("sarc-ng-global")
     );
     assert_eq!(
-        get(prod("live/accounts/prod/us-west-2/database"), "global_cluster_identifier")
-            .and_then(Value::as_str),
+        get(
+            prod("live/accounts/prod/us-west-2/database"),
+            "global_cluster_identifier"
+        )
+        .and_then(Value::as_str),
         Some("sarc-ng-global")
     );
 
@@ -937,23 +970,36 @@ fn live_values_follow_the_platform_specification() {
             unit.path
         );
     }
-    let logs = block(&database, "resource", &["aws_cloudwatch_log_group", "database"]);
-    assert!(attr(&logs.body, "for_each").is_some_and(|f| mentions(&f, "var.cloudwatch_logs_exports")));
-    assert!(attr(&logs.body, "retention_in_days").is_some_and(|r| mentions(&r, "var.log_retention_days")));
+    let logs = block(
+        &database,
+        "resource",
+        &["aws_cloudwatch_log_group", "database"],
+    );
+    assert!(
+        attr(&logs.body, "for_each").is_some_and(|f| mentions(&f, "var.cloudwatch_logs_exports"))
+    );
+    assert!(attr(&logs.body, "retention_in_days")
+        .is_some_and(|r| mentions(&r, "var.log_retention_days")));
     let name = attr(&logs.body, "name").expect("name");
     assert!(name.contains("/aws/rds/"), "{name}");
     let exports = default_of(&database, "cloudwatch_logs_exports");
-    assert!(exports.contains("\"error\"") && exports.contains("\"slowquery\""), "{exports}");
+    assert!(
+        exports.contains("\"error\"") && exports.contains("\"slowquery\""),
+        "{exports}"
+    );
     for (kind, resource) in [("aws_db_instance", "this"), ("aws_rds_cluster", "this")] {
         let r = block(&database, "resource", &[kind, resource]);
         assert!(
-            attr(&r.body, "depends_on").is_some_and(|d| mentions(&d, "aws_cloudwatch_log_group.database")),
+            attr(&r.body, "depends_on")
+                .is_some_and(|d| mentions(&d, "aws_cloudwatch_log_group.database")),
             "{kind} may create its log groups before the module does"
         );
     }
     for unit in units_of(&view, "database") {
         assert!(
-            get(inputs(unit), "log_retention_days").and_then(Value::as_number).is_some(),
+            get(inputs(unit), "log_retention_days")
+                .and_then(Value::as_number)
+                .is_some(),
             "{}: database logs without managed retention",
             unit.path
         );
@@ -961,7 +1007,10 @@ fn live_values_follow_the_platform_specification() {
 
     // Dev services run on Fargate Spot; the launch type is no longer hard-coded.
     let ecs = block(&service, "resource", &["aws_ecs_service", "this"]);
-    assert_ne!(attr(&ecs.body, "launch_type").as_deref(), Some("\"FARGATE\""));
+    assert_ne!(
+        attr(&ecs.body, "launch_type").as_deref(),
+        Some("\"FARGATE\"")
+    );
     let mut dev = 0;
     for unit in units_of(&view, "compute/ecs-alb-service") {
         if unit.env.as_deref() != Some("dev") {
@@ -974,7 +1023,9 @@ fn live_values_follow_the_platform_specification() {
         assert!(
             !strategy.is_empty()
                 && strategy.iter().all(|s| {
-                    s.as_object().and_then(|s| s.get("capacity_provider")).and_then(Value::as_str)
+                    s.as_object()
+                        .and_then(|s| s.get("capacity_provider"))
+                        .and_then(Value::as_str)
                         == Some("FARGATE_SPOT")
                 }),
             "{}: not on Fargate Spot: {strategy:?}",
@@ -1007,14 +1058,24 @@ fn the_pieces_the_specification_names_are_deployed() {
     // CloudTrail and a budget in every account.
     let audit = module("audit");
     let trail = block(&audit, "resource", &["aws_cloudtrail", "this"]);
-    for key in ["is_multi_region_trail", "enable_log_file_validation", "include_global_service_events"] {
-        assert_eq!(attr(&trail.body, key).as_deref(), Some("true"), "aws_cloudtrail.{key}");
+    for key in [
+        "is_multi_region_trail",
+        "enable_log_file_validation",
+        "include_global_service_events",
+    ] {
+        assert_eq!(
+            attr(&trail.body, key).as_deref(),
+            Some("true"),
+            "aws_cloudtrail.{key}"
+        );
     }
     assert_eq!(envs_deploying(&view, "audit"), all);
     assert_eq!(envs_deploying(&view, "budget"), all);
     for unit in units_of(&view, "budget") {
         assert!(
-            get(inputs(unit), "monthly_limit_usd").and_then(Value::as_number).is_some(),
+            get(inputs(unit), "monthly_limit_usd")
+                .and_then(Value::as_number)
+                .is_some(),
             "{}: no monthly limit",
             unit.path
         );
@@ -1032,9 +1093,17 @@ fn the_pieces_the_specification_names_are_deployed() {
             .blocks()
             .find(|b| attr(&b.body, "name").as_deref() == Some("\"require_secure_transport\""))
             .unwrap_or_else(|| panic!("{kind} does not require TLS"));
-        assert_eq!(attr(&parameter.body, "value").as_deref(), Some(value), "{kind}");
+        assert_eq!(
+            attr(&parameter.body, "value").as_deref(),
+            Some(value),
+            "{kind}"
+        );
     }
-    block(&database, "resource", &["aws_secretsmanager_secret_rotation", "master"]);
+    block(
+        &database,
+        "resource",
+        &["aws_secretsmanager_secret_rotation", "master"],
+    );
     let mut rotating = 0;
     for unit in units_of(&view, "database") {
         let inputs = inputs(unit);
@@ -1042,7 +1111,13 @@ fn the_pieces_the_specification_names_are_deployed() {
             continue; // a secondary: its secret is the primary's replica
         }
         rotating += 1;
-        assert!(get(inputs, "rotation_image_uri").and_then(Value::as_str).is_some(), "{}", unit.path);
+        assert!(
+            get(inputs, "rotation_image_uri")
+                .and_then(Value::as_str)
+                .is_some(),
+            "{}",
+            unit.path
+        );
         assert!(
             get(inputs, "rotation_subnet_ids")
                 .and_then(Value::as_array)
@@ -1068,8 +1143,13 @@ fn the_pieces_the_specification_names_are_deployed() {
     ] {
         assert!(alarms.contains(metric), "no alarm on {metric}");
     }
-    let alarm = block(&observability, "resource", &["aws_cloudwatch_metric_alarm", "application"]);
-    assert!(attr(&alarm.body, "for_each").is_some_and(|f| mentions(&f, "var.application_metric_alarms")));
+    let alarm = block(
+        &observability,
+        "resource",
+        &["aws_cloudwatch_metric_alarm", "application"],
+    );
+    assert!(attr(&alarm.body, "for_each")
+        .is_some_and(|f| mentions(&f, "var.application_metric_alarms")));
     for unit in units_of(&view, "observability") {
         assert!(
             get(inputs(unit), "application_metric_dimensions.Environment").is_some(),
@@ -1079,7 +1159,11 @@ fn the_pieces_the_specification_names_are_deployed() {
     }
 
     // Dev scales its services to zero off hours.
-    block(&service, "resource", &["aws_appautoscaling_scheduled_action", "this"]);
+    block(
+        &service,
+        "resource",
+        &["aws_appautoscaling_scheduled_action", "this"],
+    );
     for unit in units_of(&view, "compute/ecs-alb-service") {
         if unit.env.as_deref() != Some("dev") {
             continue;
@@ -1107,12 +1191,102 @@ fn the_pieces_the_specification_names_are_deployed() {
     // Blue-green (CodeDeploy) is an option of the ALB service.
     let controller = block(&service, "variable", &["deployment_controller"]);
     assert!(attr(&controller.body, "default").as_deref() == Some("\"ECS\""));
-    let group = block(&service, "resource", &["aws_codedeploy_deployment_group", "this"]);
+    let group = block(
+        &service,
+        "resource",
+        &["aws_codedeploy_deployment_group", "this"],
+    );
     let style = group
         .body
         .blocks()
         .find(|b| b.identifier() == "deployment_style")
         .expect("deployment_style");
-    assert_eq!(attr(&style.body, "deployment_type").as_deref(), Some("\"BLUE_GREEN\""));
+    assert_eq!(
+        attr(&style.body, "deployment_type").as_deref(),
+        Some("\"BLUE_GREEN\"")
+    );
     block(&service, "resource", &["aws_lb_target_group", "green"]);
+}
+
+/// The roots are `root.hcl` (a root named `terragrunt.hcl` is taken for a unit by `run --all`),
+/// state the supported Terraform and Terragrunt versions as the modules do, and the dev backend
+/// uses the S3 backend keys of those versions, not the ones deprecated since Terraform 1.6.
+#[test]
+fn roots_are_root_hcl_with_the_supported_versions() {
+    let view = live();
+    let mut files = 0;
+    let mut stack = vec![workspace_root().join("live")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read live") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "terragrunt.hcl") {
+                files += 1;
+            }
+        }
+    }
+    assert_eq!(
+        files,
+        view.inventory.units.len(),
+        "a terragrunt.hcl in live/ is not a unit"
+    );
+
+    let mut constraint = None;
+    for (path, unit) in &view.inventory.units {
+        assert!(
+            unit.include_paths().any(|p| p.ends_with("/root.hcl")),
+            "{path} includes no root.hcl"
+        );
+        let config = &unit.eval.as_ref().expect("evaluated").config;
+        let tf = get(config, "terraform_version_constraint")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{path}: no terraform_version_constraint"));
+        assert!(
+            get(config, "terragrunt_version_constraint").is_some(),
+            "{path}: no terragrunt_version_constraint"
+        );
+        constraint.get_or_insert_with(|| tf.to_string());
+        assert_eq!(Some(tf), constraint.as_deref(), "{path}");
+    }
+    let constraint = constraint.expect("units");
+
+    let mut stack = vec![workspace_root().join("modules")];
+    let mut modules = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read modules") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "versions.tf") {
+                modules += 1;
+                let body = parse_tf(&path);
+                let required = attr(&block(&body, "terraform", &[]).body, "required_version");
+                assert_eq!(
+                    required.as_deref(),
+                    Some(format!("\"{constraint}\"").as_str()),
+                    "{}: required_version differs from the roots'",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(modules >= 20, "only {modules} modules");
+
+    let dev = parse_tf(&workspace_root().join("live/accounts/dev/root.hcl"));
+    let backend = local(&dev, "localstack_backend_endpoints");
+    let state = attr(&block(&dev, "remote_state", &[]).body, "config").expect("config");
+    for deprecated in [
+        "endpoint =",
+        "sts_endpoint",
+        "iam_endpoint",
+        "dynamodb_endpoint",
+        "force_path_style",
+    ] {
+        assert!(
+            !backend.contains(deprecated) && !state.contains(deprecated),
+            "the dev backend still sets {deprecated}"
+        );
+    }
+    assert!(backend.contains("endpoints") && state.contains("use_path_style"));
 }
