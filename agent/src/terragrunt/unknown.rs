@@ -27,7 +27,10 @@ thread_local! {
 /// `environment variable TF_VAR_x is not set`).
 pub fn value(reason: &str) -> Value {
     note_produced();
-    let reason: String = reason.chars().filter(|c| *c != START && *c != END).collect();
+    let reason: String = reason
+        .chars()
+        .filter(|c| *c != START && *c != END)
+        .collect();
     Value::String(format!("{START}{reason}{END}"))
 }
 
