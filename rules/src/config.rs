@@ -41,9 +41,16 @@ pub struct PolicyConfig {
     pub backup_retention_days: u32,
     /// Minimum database backup retention in days in production (default 30).
     pub prod_backup_retention_days: u32,
-    /// Severity of each rule, by rule id, overriding the built-in defaults.
+    /// Severity of each rule, by rule id, overriding the built-in defaults. `plan-errored` and
+    /// `plan-incomplete` always block and cannot be set.
+    #[serde(deserialize_with = "rule_settings")]
     pub rules: BTreeMap<RuleId, RuleSetting>,
+    /// Severity of a finding whose decision hinges on a value known only after apply
+    /// (default `warning`; `error` makes it block). A rule's own severity caps it: a rule that
+    /// is a warning or off in an environment stays so.
+    pub known_after_apply: RuleSetting,
     /// Findings that are accepted on purpose, each with its reason.
+    #[serde(deserialize_with = "exemptions")]
     pub exemptions: Vec<Exemption>,
     /// Expected usage of usage-priced resources (Lambda, log groups, Aurora storage and I/O,
     /// NAT data, load balancer capacity units), so the cost estimate can put a figure on them.
@@ -61,10 +68,34 @@ impl Default for PolicyConfig {
             backup_retention_days: 7,
             prod_backup_retention_days: 30,
             rules: BTreeMap::new(),
+            known_after_apply: RuleSetting::default(),
             exemptions: Vec::new(),
             usage: Vec::new(),
         }
     }
+}
+
+fn rule_settings<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<RuleId, RuleSetting>, D::Error> {
+    let rules = BTreeMap::<RuleId, RuleSetting>::deserialize(d)?;
+    if let Some(rule) = rules.keys().find(|r| r.always_blocks()) {
+        return Err(serde::de::Error::custom(format!(
+            "`{rule}` cannot be configured: a plan that failed or is incomplete always blocks"
+        )));
+    }
+    Ok(rules)
+}
+
+fn exemptions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Exemption>, D::Error> {
+    let list = Vec::<Exemption>::deserialize(d)?;
+    if let Some(x) = list.iter().find(|x| x.rule.always_blocks()) {
+        return Err(serde::de::Error::custom(format!(
+            "`{}` cannot be exempted: a plan that failed or is incomplete always blocks",
+            x.rule
+        )));
+    }
+    Ok(list)
 }
 
 /// Why a `slipway.toml` could not be read for its `[policy]` table.
@@ -94,6 +125,9 @@ impl PolicyConfig {
 
     /// The severity a rule has in an environment: `by_env`, else `severity`, else the default.
     pub fn level(&self, rule: RuleId, env: &str) -> Level {
+        if rule.always_blocks() {
+            return Level::Error;
+        }
         if let Some(setting) = self.rules.get(&rule) {
             if let Some(level) = setting.by_env.get(env) {
                 return *level;
@@ -105,8 +139,29 @@ impl PolicyConfig {
         rule.default_level(self.is_production(env))
     }
 
+    /// The severity of a finding of `rule` whose decision hinges on a value known only after
+    /// apply: `[policy.known_after_apply]` (default warning), never above the rule's own.
+    pub fn known_after_apply_level(&self, rule: RuleId, env: &str) -> Level {
+        let own = self.level(rule, env);
+        let setting = &self.known_after_apply;
+        let kaa = setting
+            .by_env
+            .get(env)
+            .copied()
+            .or(setting.severity)
+            .unwrap_or(Level::Warning);
+        match (own, kaa) {
+            (Level::Off, _) | (_, Level::Off) => Level::Off,
+            (Level::Warning, _) | (_, Level::Warning) => Level::Warning,
+            (Level::Error, Level::Error) => Level::Error,
+        }
+    }
+
     /// The exemption covering a finding, if any.
     pub fn exemption_for(&self, rule: RuleId, address: &str, env: &str) -> Option<&Exemption> {
+        if rule.always_blocks() {
+            return None;
+        }
         self.exemptions.iter().find(|x| {
             x.rule == rule
                 && x.env.as_deref().is_none_or(|e| e == env)
@@ -315,6 +370,23 @@ rule_ids! {
     VpcFlowLogs = "vpc-flow-logs", prod: Error, other: Off;
     /// Destroying (or replacing) a database or another stateful resource.
     ProdStatefulDestroy = "prod-stateful-destroy", prod: Error, other: Warning;
+    /// Terraform reported errors while planning (`errored`): always blocks.
+    PlanErrored = "plan-errored", prod: Error, other: Error;
+    /// The plan is not complete (`complete: false`): always blocks.
+    PlanIncomplete = "plan-incomplete", prod: Error, other: Error;
+    /// A check block, precondition, postcondition or variable validation fails or errors.
+    CheckFailed = "check-failed", prod: Error, other: Error;
+    /// A check whose result is known only after apply.
+    CheckUnknown = "check-unknown", prod: Warning, other: Warning;
+    /// A resource change with an action list Slipway does not know.
+    UnknownAction = "unknown-action", prod: Error, other: Warning;
+}
+
+impl RuleId {
+    /// Whether the rule blocks whatever `slipway.toml` says (no severity, no exemption).
+    pub fn always_blocks(self) -> bool {
+        matches!(self, RuleId::PlanErrored | RuleId::PlanIncomplete)
+    }
 }
 
 impl fmt::Display for RuleId {

@@ -52,9 +52,11 @@ impl Side {
     }
 }
 
-/// Indexes over one plan, built once per evaluation.
+/// Indexes over one plan, built once per evaluation. Positions are into
+/// [`PlanIndex::changes`]: the plan's `resource_changes`, then its deferred changes.
 pub(crate) struct PlanIndex<'p> {
     pub(crate) plan: &'p Plan,
+    pub(crate) changes: Vec<&'p ResourceChange>,
     by_type: HashMap<&'p str, Vec<usize>>,
     by_config: HashMap<(String, &'p str, &'p str), Vec<usize>>,
     kept: HashMap<usize, ResourceView<'p>>,
@@ -65,7 +67,8 @@ impl<'p> PlanIndex<'p> {
         let mut by_type: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut by_config: HashMap<(String, &str, &str), Vec<usize>> = HashMap::new();
         let mut kept = HashMap::new();
-        for (i, rc) in plan.resource_changes.iter().enumerate() {
+        let changes: Vec<&ResourceChange> = plan.all_changes().collect();
+        for (i, rc) in changes.iter().copied().enumerate() {
             if rc.mode != Mode::Managed || rc.deposed.is_some() {
                 continue;
             }
@@ -80,6 +83,7 @@ impl<'p> PlanIndex<'p> {
         }
         PlanIndex {
             plan,
+            changes,
             by_type,
             by_config,
             kept,
@@ -91,10 +95,7 @@ impl<'p> PlanIndex<'p> {
         if let Some(v) = self.kept.get(&i) {
             return Some(Cow::Borrowed(v));
         }
-        self.plan
-            .resource_changes
-            .get(i)
-            .map(|rc| Cow::Owned(rc.view()))
+        self.changes.get(i).map(|rc| Cow::Owned(rc.view()))
     }
 
     /// Managed, current (not deposed) resource changes of one type, parsed.
@@ -150,7 +151,7 @@ impl<'p> PlanIndex<'p> {
             let same: Vec<usize> = found
                 .iter()
                 .copied()
-                .filter(|i| self.plan.resource_changes.get(*i).map(|o| &o.index) == Some(&rc.index))
+                .filter(|i| self.changes.get(*i).map(|o| &o.index) == Some(&rc.index))
                 .collect();
             if !same.is_empty() {
                 found = same;
@@ -186,9 +187,45 @@ impl<'p> PlanIndex<'p> {
                     || self
                         .referenced_ix(from.rc, attr, &target.type_name)
                         .iter()
-                        .filter_map(|i| self.plan.resource_changes.get(*i))
-                        .any(|t| std::ptr::eq(t, target.rc))
+                        .filter_map(|i| self.changes.get(*i))
+                        .any(|t| std::ptr::eq(*t, target.rc))
             })
             .collect()
+    }
+
+    /// [`PlanIndex::pointing_at`] on the after side, and whether another resource of
+    /// `from_type` may point at `target` once values known only after apply are known: its
+    /// `attr` is unknown and its configuration does not say where it points, or `target`'s
+    /// own `target_attrs` are unknown.
+    pub(crate) fn pointing_at_maybe(
+        &self,
+        target: &ResourceView<'_>,
+        from_type: &str,
+        attr: &str,
+        target_attrs: &[&str],
+    ) -> (Vec<Cow<'_, ResourceView<'p>>>, bool) {
+        let found = self.pointing_at(target, from_type, attr, target_attrs, Side::After);
+        if !found.is_empty() {
+            return (found, false);
+        }
+        // The target can be told by any one of its attributes that is known.
+        let target_unknown = target_attrs
+            .iter()
+            .all(|a| target.after_known().get(a).as_str().is_none())
+            && target_attrs
+                .iter()
+                .any(|a| target.after_known().get(a).is_unknown());
+        let maybe = self
+            .of_type(from_type)
+            .into_iter()
+            .filter(|from| Side::After.exists(from.rc))
+            .any(|from| {
+                // Its configuration names the resource it points at (another one).
+                let resolved = !self
+                    .referenced_ix(from.rc, attr, &target.type_name)
+                    .is_empty();
+                (from.after_known().get(attr).is_unknown() && !resolved) || target_unknown
+            });
+        (found, maybe)
     }
 }

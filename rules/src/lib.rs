@@ -22,5 +22,8 @@ pub mod report;
 
 pub use config::{PolicyConfig, RuleId};
 pub use cost::CostReport;
-pub use plan::{Action, AttributeChange, Change, Plan, PlanError, ResourceChange, Shown, Summary};
+pub use plan::{
+    Action, AttributeChange, Change, CheckStatus, Known, Plan, PlanError, ResourceChange, Shown,
+    Summary,
+};
 pub use report::{evaluate, evaluate_with, Context, Finding, Report, Severity};

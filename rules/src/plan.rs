@@ -42,15 +42,6 @@ pub enum PlanError {
         /// Column (1-based) where the input ended.
         column: usize,
     },
-    /// The file is UTF-16 (for example written by PowerShell's `>` redirection).
-    #[error(
-        "the plan file is UTF-16 ({endianness}), not UTF-8 JSON; this happens with PowerShell's `>` \
-         redirection: write it with `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`"
-    )]
-    Utf16 {
-        /// "little-endian" or "big-endian".
-        endianness: &'static str,
-    },
     /// The file does not start like JSON; `found` says what it looks like instead.
     #[error("the plan file is not JSON: it starts with {found}; {hint}")]
     NotJson {
@@ -79,7 +70,7 @@ pub enum PlanError {
     },
     /// A plan whose format_version major is newer than Slipway understands.
     #[error(
-        "plan format_version {version} is not supported (Slipway reads 0.1 through 1.x); \
+        "plan format_version {version} is newer than Slipway reads (0.1 through 1.x); \
          upgrade Slipway or produce the plan with an older terraform"
     )]
     UnsupportedVersion {
@@ -96,13 +87,11 @@ pub enum PlanError {
         /// What was wrong.
         message: String,
     },
-    /// A resource change with an `actions` array terraform does not document.
-    #[error("resource {address} has an unknown list of actions {actions:?}")]
-    UnknownActions {
-        /// Address of the resource change.
-        address: String,
-        /// The actions as written.
-        actions: Vec<String>,
+    /// UTF-16 text that does not decode (an unpaired surrogate).
+    #[error("the plan file starts with a UTF-16 byte-order mark but is not valid UTF-16 ({endianness}) text")]
+    BadUtf16 {
+        /// "little-endian" or "big-endian".
+        endianness: &'static str,
     },
 }
 
@@ -123,8 +112,82 @@ pub struct Plan {
     pub variables: BTreeMap<String, Value>,
     /// Provider configurations and the provider of each configured resource.
     pub configuration: Configuration,
-    /// Whether planning failed part-way (format 1.2+ `errored`).
+    /// Whether planning failed part-way (`errored`, terraform 1.5+): the changes listed are
+    /// only what terraform planned before it stopped.
     pub errored: bool,
+    /// Whether the plan covers everything (`complete`, terraform 1.8+; absent means true).
+    /// An incomplete plan leaves changes for a later plan and apply ([`Plan::deferred_changes`]).
+    pub complete: bool,
+    /// Results of check blocks, pre- and postconditions and variable validations (`checks`,
+    /// terraform 1.5+).
+    pub checks: Vec<CheckResult>,
+    /// Changes terraform knows of but left for a later round (`deferred_changes`, terraform
+    /// 1.9+ with deferred actions), in terraform's order.
+    pub deferred_changes: Vec<DeferredChange>,
+}
+
+/// The status of one checkable object (a resource's conditions, an output's preconditions, a
+/// `check` block, a variable's validations) or of one of its instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Every condition holds.
+    Pass,
+    /// A condition does not hold.
+    Fail,
+    /// A condition could not be evaluated (an error in the condition itself).
+    Error,
+    /// A condition depends on values known only after apply, or was not evaluated.
+    #[serde(other)]
+    Unknown,
+}
+
+impl CheckStatus {
+    /// `pass`, `fail`, `error` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Error => "error",
+            CheckStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// One entry of the plan's `checks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The checkable object as terraform displays it (`check.health`, `aws_instance.web`,
+    /// `output.url`, `var.env`).
+    pub address: String,
+    /// `resource`, `output_value`, `check`, `var` (as written; others are kept as they are).
+    pub kind: String,
+    /// The aggregate status.
+    pub status: CheckStatus,
+    /// Per-instance results (empty when the object has no instances, or none were evaluated).
+    pub instances: Vec<CheckInstance>,
+}
+
+/// One instance of a checkable object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInstance {
+    /// The instance as terraform displays it (`aws_instance.web[0]`).
+    pub address: String,
+    /// Its status.
+    pub status: CheckStatus,
+    /// The error messages of the failing conditions.
+    pub problems: Vec<String>,
+}
+
+/// One entry of `deferred_changes`: a change terraform left for a later plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredChange {
+    /// Why it was deferred, as terraform writes it (`instance_count_unknown`,
+    /// `resource_config_unknown`, `provider_config_unknown`, `absent_prereq`,
+    /// `deferred_prereq`, ...).
+    pub reason: String,
+    /// The change as far as terraform planned it.
+    pub change: ResourceChange,
 }
 
 /// What the plan does to one resource instance. Serializes as terraform's `actions` array.
@@ -147,6 +210,10 @@ pub enum Action {
     Read,
     /// `["forget"]` (removed from state without destroying, terraform 1.7+)
     Forget,
+    /// An action list Slipway does not know (for example `["create","forget"]`, which newer
+    /// terraform writes for `lifecycle { destroy = false }`); the list as written is in
+    /// [`ResourceChange::unknown_actions`].
+    Unknown,
 }
 
 impl Serialize for Action {
@@ -171,6 +238,7 @@ impl Action {
             Action::NoOp => &["no-op"],
             Action::Read => &["read"],
             Action::Forget => &["forget"],
+            Action::Unknown => &["unknown"],
         }
     }
 
@@ -195,6 +263,7 @@ impl Action {
     }
 
     /// Whether the action destroys the existing object (delete or either kind of replace).
+    /// For [`Action::Unknown`] ask [`ResourceChange::destroys`], which reads the list.
     pub fn destroys(self) -> bool {
         matches!(self, Action::Delete | Action::Replace { .. })
     }
@@ -222,6 +291,7 @@ impl Action {
             Action::NoOp => "no-op",
             Action::Read => "read",
             Action::Forget => "forget",
+            Action::Unknown => "unknown action",
         }
     }
 }
@@ -292,6 +362,9 @@ pub struct ResourceChange {
     pub action_reason: Option<String>,
     /// Set when the resource is being imported (format 1.2+).
     pub importing: Option<Importing>,
+    /// The `actions` list as written when it is one Slipway does not know ([`Action::Unknown`]);
+    /// empty otherwise.
+    pub unknown_actions: Vec<String>,
 }
 
 /// A JSON value kept as its raw text, parsed on demand. `Debug` shows only its size, so a
@@ -588,6 +661,8 @@ pub struct Summary {
     pub read: usize,
     /// Resources removed from state without being destroyed (terraform's "to forget").
     pub forget: usize,
+    /// Resources whose action list Slipway does not know.
+    pub unknown: usize,
 }
 
 impl Summary {
@@ -598,6 +673,7 @@ impl Summary {
             && self.destroy == 0
             && self.import == 0
             && self.forget == 0
+            && self.unknown == 0
     }
 }
 
@@ -619,7 +695,11 @@ impl fmt::Display for Summary {
         if self.forget > 0 {
             write!(f, ", {} to forget", self.forget)?;
         }
-        f.write_str(".")
+        f.write_str(".")?;
+        if self.unknown > 0 {
+            write!(f, " {} with an action Slipway does not know.", self.unknown)?;
+        }
+        Ok(())
     }
 }
 
@@ -656,6 +736,9 @@ pub struct ConfigResource {
     /// For each top-level argument that refers to other objects, the references (e.g.
     /// `task_definition` -> `["aws_ecs_task_definition.app.arn", "aws_ecs_task_definition.app"]`).
     pub references: BTreeMap<String, Vec<String>>,
+    /// The top-level arguments and blocks the configuration sets (`dynamic` blocks are not
+    /// in terraform's JSON and so not here).
+    pub arguments: Vec<String>,
 }
 
 impl Configuration {
@@ -747,11 +830,26 @@ pub fn strip_instance_keys(address: &str) -> String {
 }
 
 impl Plan {
-    /// Parses the output of `terraform show -json PLANFILE`.
+    /// Parses the output of `terraform show -json PLANFILE` (UTF-8, with or without a
+    /// byte-order mark, or UTF-16 as PowerShell's `>` writes it).
     pub fn parse(bytes: &[u8]) -> Result<Plan, PlanError> {
-        let bytes = precheck(bytes)?;
+        let decoded = decode(bytes)?;
+        let bytes = precheck(&decoded)?;
         let raw: RawPlan = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, &e))?;
         raw.into_plan()
+    }
+
+    /// Every change the rules look at: `resource_changes`, then the deferred ones.
+    pub fn all_changes(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.resource_changes
+            .iter()
+            .chain(self.deferred_changes.iter().map(|d| &d.change))
+    }
+
+    /// Whether the plan can be trusted to show everything: it did not fail part-way and is
+    /// complete.
+    pub fn is_whole(&self) -> bool {
+        !self.errored && self.complete
     }
 
     /// Counts as in terraform's summary line, plus replacements, imports, moves and reads.
@@ -782,6 +880,7 @@ impl Plan {
                 Action::Read => s.read += 1,
                 Action::Forget => s.forget += 1,
                 Action::NoOp => {}
+                Action::Unknown => s.unknown += 1,
             }
         }
         s
@@ -854,34 +953,59 @@ fn marker_at(marker: &Value, path: &[PathSeg]) -> bool {
 
 const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
-fn precheck(bytes: &[u8]) -> Result<&[u8], PlanError> {
-    if bytes.starts_with(&[0xFF, 0xFE]) {
-        return Err(PlanError::Utf16 {
-            endianness: "little-endian",
-        });
-    }
-    if bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(PlanError::Utf16 {
-            endianness: "big-endian",
-        });
-    }
-    // UTF-16 without a BOM: ASCII characters alternate with NUL bytes.
-    let head = &bytes[..bytes.len().min(64)];
-    if head.len() >= 4 {
+/// The bytes as UTF-8: UTF-16 (PowerShell's `>` writes it, with a byte-order mark; without
+/// one it is recognised by ASCII alternating with NUL bytes) is converted, anything else is
+/// borrowed as it is.
+fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, PlanError> {
+    let utf16 = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        Some((rest, false))
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        Some((rest, true))
+    } else {
+        let head = &bytes[..bytes.len().min(64)];
         let even_nul = head.iter().step_by(2).filter(|b| **b == 0).count();
         let odd_nul = head.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
         let half = head.len() / 2;
-        if odd_nul * 4 >= half * 3 && even_nul == 0 {
-            return Err(PlanError::Utf16 {
-                endianness: "little-endian",
-            });
+        if head.len() < 4 {
+            None
+        } else if odd_nul * 4 >= half * 3 && even_nul == 0 {
+            Some((bytes, false))
+        } else if even_nul * 4 >= half * 3 && odd_nul == 0 {
+            Some((bytes, true))
+        } else {
+            None
         }
-        if even_nul * 4 >= half * 3 && odd_nul == 0 {
-            return Err(PlanError::Utf16 {
-                endianness: "big-endian",
-            });
+    };
+    let Some((body, big_endian)) = utf16 else {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    };
+    let units = body.chunks(2).map(|c| match (c, big_endian) {
+        ([a, b], false) => u16::from_le_bytes([*a, *b]),
+        ([a, b], true) => u16::from_be_bytes([*a, *b]),
+        // An odd trailing byte: not UTF-16 text.
+        _ => 0xD800,
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                return Err(PlanError::BadUtf16 {
+                    endianness: if big_endian {
+                        "big-endian"
+                    } else {
+                        "little-endian"
+                    },
+                })
+            }
         }
     }
+    Ok(std::borrow::Cow::Owned(out.into_bytes()))
+}
+
+fn precheck(bytes: &[u8]) -> Result<&[u8], PlanError> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    // A UTF-16 byte-order mark converted to UTF-8 is U+FEFF: the same BOM again.
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -891,7 +1015,7 @@ fn precheck(bytes: &[u8]) -> Result<&[u8], PlanError> {
     match rest[0] {
         b'{' => Ok(bytes),
         b'[' if !rest.starts_with(b"[command]") => Err(PlanError::NotAPlan {
-            what: "the top level is a JSON array, a plan is an object".to_string(),
+            what: describe_array(rest),
         }),
         _ => Err(describe_non_json(rest)),
     }
@@ -901,6 +1025,19 @@ const HINT_SHOW_JSON: &str =
     "write the plan JSON with `terraform plan -out=PLANFILE` then `terraform show -json PLANFILE > plan.json`";
 const HINT_WRAPPER: &str = "the GitHub Actions terraform wrapper adds these lines around terraform's output: \
      set `terraform_wrapper: false` in hashicorp/setup-terraform, or redirect `terraform show -json PLANFILE` to a file";
+
+/// What a top-level JSON array is: checkov writes one report per framework in an array.
+fn describe_array(rest: &[u8]) -> String {
+    let first = serde_json::from_slice::<Vec<Value>>(rest)
+        .ok()
+        .and_then(|a| a.into_iter().next());
+    match first {
+        Some(v) if v.get("check_type").is_some() => {
+            "it is checkov's report (`check_type`, `results`), not a plan".to_string()
+        }
+        _ => "the top level is a JSON array, a plan is an object".to_string(),
+    }
+}
 
 fn describe_non_json(rest: &[u8]) -> PlanError {
     let first_line: String = String::from_utf8_lossy(&rest[..rest.len().min(200)])
@@ -1019,9 +1156,27 @@ struct RawPlan {
     planned_values: Option<IgnoredAny>,
     #[serde(default)]
     errored: bool,
+    #[serde(default)]
+    complete: Option<bool>,
+    #[serde(default)]
+    checks: Vec<RawCheck>,
+    #[serde(default)]
+    deferred_changes: Vec<RawDeferred>,
     // Shapes of other documents people mistake for a plan.
     #[serde(default)]
     values: Option<IgnoredAny>,
+    #[serde(default)]
+    plan_format_version: Option<IgnoredAny>,
+    #[serde(default)]
+    valid: Option<IgnoredAny>,
+    #[serde(default)]
+    check_type: Option<IgnoredAny>,
+    #[serde(default)]
+    projects: Option<IgnoredAny>,
+    #[serde(default)]
+    issues: Option<IgnoredAny>,
+    #[serde(default)]
+    results: Option<IgnoredAny>,
     #[serde(default)]
     lineage: Option<IgnoredAny>,
     #[serde(default)]
@@ -1037,8 +1192,55 @@ struct RawVariable {
 }
 
 #[derive(Deserialize)]
+struct RawCheck {
+    #[serde(default)]
+    address: RawCheckAddress,
+    #[serde(default = "unknown_status")]
+    status: CheckStatus,
+    #[serde(default)]
+    instances: Vec<RawCheckInstance>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawCheckAddress {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    to_display: String,
+}
+
+#[derive(Deserialize)]
+struct RawCheckInstance {
+    #[serde(default)]
+    address: RawCheckAddress,
+    #[serde(default = "unknown_status")]
+    status: CheckStatus,
+    #[serde(default)]
+    problems: Vec<RawProblem>,
+}
+
+#[derive(Deserialize)]
+struct RawProblem {
+    #[serde(default)]
+    message: String,
+}
+
+fn unknown_status() -> CheckStatus {
+    CheckStatus::Unknown
+}
+
+#[derive(Deserialize)]
+struct RawDeferred {
+    #[serde(default)]
+    reason: String,
+    resource_change: RawResourceChange,
+}
+
+#[derive(Deserialize)]
 struct RawResourceChange {
-    address: String,
+    /// Terraform 0.15.4 to 1.0.0 leave it out of `resource_drift` entries.
+    #[serde(default)]
+    address: Option<String>,
     #[serde(default)]
     previous_address: Option<String>,
     #[serde(default)]
@@ -1156,6 +1358,20 @@ impl RawPlan {
         let Some(format_version) = self.format_version else {
             let what = if self.lineage.is_some() {
                 "it is a raw state file (terraform.tfstate), not a plan".to_string()
+            } else if self.plan_format_version.is_some() {
+                "it is an HCP Terraform redacted plan (`plan_format_version`, from the run's \
+                 json-output-redacted): download the plan's full JSON (`json-output`) or run \
+                 `terraform show -json` on the plan file"
+                    .to_string()
+            } else if self.check_type.is_some() {
+                "it is checkov's report (`check_type`, `results`), not a plan".to_string()
+            } else if self.projects.is_some() {
+                "it is Infracost's output (`projects`), not a plan".to_string()
+            } else if self.issues.is_some() {
+                "it is tflint's output (`issues`), not a plan".to_string()
+            } else if self.results.is_some() {
+                "it is a scanner's report (`results`, as tfsec or trivy write), not a plan"
+                    .to_string()
             } else if self.level.is_some() {
                 "it is one line of terraform's machine-readable UI (`-json` log), not `terraform show -json` output"
                     .to_string()
@@ -1168,22 +1384,46 @@ impl RawPlan {
             .split('.')
             .next()
             .and_then(|m| m.parse::<u64>().ok());
+        let minor_ok = format_version
+            .split('.')
+            .nth(1)
+            .is_none_or(|m| m.parse::<u64>().is_ok());
         match major {
-            Some(m) if SUPPORTED_MAJORS.contains(&m) => {}
-            _ => {
+            Some(m) if SUPPORTED_MAJORS.contains(&m) && minor_ok => {}
+            // Only a number beyond what Slipway knows is a newer format.
+            Some(m) if minor_ok && m > SUPPORTED_MAJORS.iter().copied().max().unwrap_or(0) => {
                 return Err(PlanError::UnsupportedVersion {
                     version: format_version,
                 })
             }
+            _ => {
+                return Err(PlanError::NotAPlan {
+                    what: format!(
+                        "its `format_version` is {:?}, which no terraform or OpenTofu writes",
+                        format_version.chars().take(40).collect::<String>()
+                    ),
+                })
+            }
         }
-        if self.resource_changes.is_none() && self.planned_values.is_none() {
+        if self.valid.is_some() && self.resource_changes.is_none() {
+            return Err(PlanError::NotAPlan {
+                what: "it is `terraform validate -json` output (`valid`)".to_string(),
+            });
+        }
+        if self.resource_changes.is_none()
+            && self.planned_values.is_none()
+            && !self.errored
+            && self.deferred_changes.is_empty()
+        {
             let what = if self.values.is_some() {
                 "it is `terraform show -json` of a state (it has `values`), not of a plan file"
                     .to_string()
             } else if self.provider_schemas.is_some() {
                 "it is `terraform providers schema -json` output".to_string()
             } else {
-                "it has neither `resource_changes` nor `planned_values`".to_string()
+                "it has neither `resource_changes` nor `planned_values` (as `terraform show -json` \
+                 of an empty state)"
+                    .to_string()
             };
             return Err(PlanError::NotAPlan { what });
         }
@@ -1217,6 +1457,34 @@ impl RawPlan {
             .into_iter()
             .map(RawResourceChange::into_change)
             .collect::<Result<_, _>>()?;
+        let deferred_changes = self
+            .deferred_changes
+            .into_iter()
+            .map(|d| {
+                Ok(DeferredChange {
+                    reason: d.reason,
+                    change: d.resource_change.into_change()?,
+                })
+            })
+            .collect::<Result<_, PlanError>>()?;
+        let checks = self
+            .checks
+            .into_iter()
+            .map(|c| CheckResult {
+                address: c.address.to_display,
+                kind: c.address.kind,
+                status: c.status,
+                instances: c
+                    .instances
+                    .into_iter()
+                    .map(|i| CheckInstance {
+                        address: i.address.to_display,
+                        status: i.status,
+                        problems: i.problems.into_iter().map(|p| p.message).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
         let sensitive_outputs: Vec<String> = configuration
             .root_module
             .as_ref()
@@ -1233,11 +1501,7 @@ impl RawPlan {
             .into_iter()
             .map(|(name, o)| {
                 let sensitive_in_config = sensitive_outputs.contains(&name);
-                let action =
-                    Action::from_actions(&o.actions).ok_or_else(|| PlanError::UnknownActions {
-                        address: format!("output.{name}"),
-                        actions: o.actions.clone(),
-                    })?;
+                let action = Action::from_actions(&o.actions).unwrap_or(Action::Unknown);
                 Ok((
                     name,
                     OutputChange {
@@ -1261,18 +1525,29 @@ impl RawPlan {
             variables,
             configuration: configuration.into_configuration(),
             errored: self.errored,
+            complete: self.complete.unwrap_or(true),
+            checks,
+            deferred_changes,
         })
     }
 }
 
 impl RawResourceChange {
     fn into_change(self) -> Result<ResourceChange, PlanError> {
-        let action = Action::from_actions(&self.change.actions).ok_or_else(|| {
-            PlanError::UnknownActions {
-                address: self.address.clone(),
-                actions: self.change.actions.clone(),
-            }
-        })?;
+        let (action, unknown_actions) = match Action::from_actions(&self.change.actions) {
+            Some(a) => (a, Vec::new()),
+            None => (Action::Unknown, self.change.actions),
+        };
+        let address = match self.address {
+            Some(a) => a,
+            None => synthesize_address(
+                self.module_address.as_deref(),
+                self.mode,
+                &self.type_name,
+                &self.name,
+                self.index.as_ref(),
+            ),
+        };
         let replace_paths = self
             .change
             .replace_paths
@@ -1289,7 +1564,7 @@ impl RawResourceChange {
             .map(AttrPath)
             .collect();
         Ok(ResourceChange {
-            address: self.address,
+            address,
             module_address: self.module_address,
             mode: self.mode,
             type_name: self.type_name,
@@ -1309,8 +1584,40 @@ impl RawResourceChange {
             },
             action_reason: self.action_reason,
             importing: self.change.importing,
+            unknown_actions,
         })
     }
+}
+
+/// The address terraform would have written: `module.a.data.t.n["k"]`.
+fn synthesize_address(
+    module: Option<&str>,
+    mode: Mode,
+    type_name: &str,
+    name: &str,
+    index: Option<&InstanceKey>,
+) -> String {
+    let mut s = String::new();
+    if let Some(m) = module.filter(|m| !m.is_empty()) {
+        s.push_str(m);
+        s.push('.');
+    }
+    if mode == Mode::Data {
+        s.push_str("data.");
+    }
+    s.push_str(type_name);
+    s.push('.');
+    s.push_str(name);
+    match index {
+        Some(InstanceKey::Int(i)) => s.push_str(&format!("[{i}]")),
+        Some(InstanceKey::Str(k)) => {
+            s.push('[');
+            s.push_str(&serde_json::to_string(k).unwrap_or_default());
+            s.push(']');
+        }
+        None => {}
+    }
+    s
 }
 
 impl RawConfiguration {
@@ -1379,6 +1686,7 @@ fn collect_resources(
             ConfigResource {
                 provider_config_key: r.provider_config_key,
                 references,
+                arguments: r.expressions.keys().cloned().collect(),
             },
         );
     }
@@ -1547,6 +1855,25 @@ impl ResourceChange {
         self.view().attribute_changes()
     }
 
+    /// Whether the change destroys the existing object; for an action list Slipway does not
+    /// know, whether the list says `delete`.
+    pub fn destroys(&self) -> bool {
+        match self.action {
+            Action::Unknown => self.unknown_actions.iter().any(|a| a == "delete"),
+            a => a.destroys(),
+        }
+    }
+
+    /// For an action list Slipway does not know: whether it says `create` or `update`, so the
+    /// object after the change is there to check.
+    pub fn unknown_action_writes(&self) -> bool {
+        self.action == Action::Unknown
+            && self
+                .unknown_actions
+                .iter()
+                .any(|a| a == "create" || a == "update")
+    }
+
     /// The module path without instance keys, "" in the root module.
     pub fn module_path(&self) -> String {
         strip_instance_keys(self.module_address.as_deref().unwrap_or(""))
@@ -1585,7 +1912,7 @@ impl ResourceView<'_> {
         }
         let only_changed = matches!(
             self.action,
-            Action::Update | Action::Replace { .. } | Action::NoOp | Action::Read
+            Action::Update | Action::Replace { .. } | Action::NoOp | Action::Read | Action::Unknown
         );
         let mut paths: Vec<&Vec<PathSeg>> = before.keys().chain(after.keys()).collect();
         paths.sort();
@@ -1623,13 +1950,146 @@ impl ResourceView<'_> {
         value_at(&self.change.before, &self.change.before_sensitive, path)
     }
 
-    /// Whether the after value at a path is known only after apply.
+    /// The after object with its unknown and sensitivity markers alongside, for rules that
+    /// look inside values: known parts of a partly unknown value stay readable.
+    pub fn after_known(&self) -> Known<'_> {
+        Known {
+            value: &self.change.after,
+            unknown: &self.change.after_unknown,
+            sensitive: &self.change.after_sensitive,
+        }
+    }
+
+    /// Whether the after value at a path, or a part of it, is known only after apply.
     pub fn after_unknown_at(&self, path: &[&str]) -> bool {
         let segs: Vec<PathSeg> = path
             .iter()
             .map(|s| PathSeg::Key((*s).to_string()))
             .collect();
         marker_at(&self.change.after_unknown, &segs)
+    }
+}
+
+/// A part of a planned value with its markers: what is known of it before apply.
+///
+/// Terraform writes an unknown value as `null` in `after` and `true` at the same place in
+/// `after_unknown`; a value that is only partly unknown (a list with one unknown element, an
+/// object with one unknown attribute) is written with its known parts, and those can be read.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    value: &'a Value,
+    unknown: &'a Value,
+    sensitive: &'a Value,
+}
+
+impl<'a> Known<'a> {
+    /// A known value with no markers (tests, and values from elsewhere).
+    pub fn plain(value: &'a Value) -> Known<'a> {
+        static FALSE: Value = Value::Bool(false);
+        Known {
+            value,
+            unknown: &FALSE,
+            sensitive: &FALSE,
+        }
+    }
+
+    fn key_of(v: &'a Value, key: &str) -> &'a Value {
+        static NULL: Value = Value::Null;
+        match v {
+            // A container marked as a whole marks each of its parts.
+            Value::Bool(true) => v,
+            Value::Object(o) => o.get(key).unwrap_or(&NULL),
+            _ => &NULL,
+        }
+    }
+
+    fn index_of(v: &'a Value, i: usize) -> &'a Value {
+        static NULL: Value = Value::Null;
+        match v {
+            Value::Bool(true) => v,
+            Value::Array(a) => a.get(i).unwrap_or(&NULL),
+            _ => &NULL,
+        }
+    }
+
+    /// The attribute `key` of an object.
+    pub fn get(self, key: &str) -> Known<'a> {
+        static NULL: Value = Value::Null;
+        Known {
+            value: match self.value {
+                Value::Object(o) => o.get(key).unwrap_or(&NULL),
+                _ => &NULL,
+            },
+            unknown: Known::key_of(self.unknown, key),
+            sensitive: Known::key_of(self.sensitive, key),
+        }
+    }
+
+    /// The element `i` of a list.
+    pub fn at(self, i: usize) -> Known<'a> {
+        static NULL: Value = Value::Null;
+        Known {
+            value: match self.value {
+                Value::Array(a) => a.get(i).unwrap_or(&NULL),
+                _ => &NULL,
+            },
+            unknown: Known::index_of(self.unknown, i),
+            sensitive: Known::index_of(self.sensitive, i),
+        }
+    }
+
+    /// Whether the whole value is known only after apply.
+    pub fn is_unknown(self) -> bool {
+        self.unknown == &Value::Bool(true)
+    }
+
+    /// Whether any part of the value is known only after apply.
+    pub fn has_unknown(self) -> bool {
+        marker_any(self.unknown)
+    }
+
+    /// Whether the value is marked sensitive as a whole.
+    pub fn is_sensitive(self) -> bool {
+        self.sensitive == &Value::Bool(true)
+    }
+
+    /// The value when it is known, not sensitive and not null (its parts may still be unknown:
+    /// look at them through [`Known::get`] and [`Known::items`]).
+    pub fn value(self) -> Option<&'a Value> {
+        (!self.is_unknown() && !self.is_sensitive() && !self.value.is_null()).then_some(self.value)
+    }
+
+    /// The elements of a known list, set or tuple, each with its markers; empty when the
+    /// value is not a known list. Terraform writes an unknown element as `null` in its place.
+    pub fn items(self) -> impl Iterator<Item = Known<'a>> {
+        let len = match self.value() {
+            Some(Value::Array(a)) => a.len(),
+            _ => 0,
+        };
+        (0..len).map(move |i| self.at(i))
+    }
+
+    /// The string value, when known.
+    pub fn as_str(self) -> Option<&'a str> {
+        self.value().and_then(Value::as_str)
+    }
+
+    /// The entries of a known map or object, each with its markers.
+    pub fn entries(self) -> impl Iterator<Item = (&'a str, Known<'a>)> {
+        let keys: Vec<&'a String> = match self.value() {
+            Some(Value::Object(o)) => o.keys().collect(),
+            _ => Vec::new(),
+        };
+        // Attributes terraform left out of `after` because they are unknown.
+        let extra: Vec<&'a String> = match (self.value(), self.unknown) {
+            (Some(Value::Object(o)), Value::Object(u)) => {
+                u.keys().filter(|k| !o.contains_key(*k)).collect()
+            }
+            _ => Vec::new(),
+        };
+        keys.into_iter()
+            .chain(extra)
+            .map(move |k| (k.as_str(), self.get(k)))
     }
 }
 

@@ -57,6 +57,33 @@ pub struct Finding {
     /// finding never blocks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempted: Option<String>,
+    /// Whether the decision hinges on a value known only after apply: the finding may or may
+    /// not be one (its severity is `[policy.known_after_apply]`'s, at most the rule's own).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub known_after_apply: bool,
+}
+
+/// Whether the plan shows everything the change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    /// Terraform planned everything.
+    Complete,
+    /// Terraform left changes for a later round (`complete: false`).
+    Incomplete,
+    /// Planning failed part-way (`errored: true`).
+    Errored,
+}
+
+/// A change terraform left for a later plan, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeferredItem {
+    /// Resource address.
+    pub address: String,
+    /// What terraform would do, as far as it knows.
+    pub action: Action,
+    /// Why it was deferred, as terraform writes it.
+    pub reason: String,
 }
 
 impl Finding {
@@ -71,8 +98,12 @@ impl Finding {
 pub struct Report {
     /// The environment evaluated for.
     pub env: String,
+    /// Whether the plan is whole, incomplete or failed part-way.
+    pub status: PlanStatus,
     /// Counts as in terraform's plan line.
     pub summary: Summary,
+    /// Changes left for a later plan (evaluated by the rules like the others).
+    pub deferred: Vec<DeferredItem>,
     /// Findings, blocking ones first, then by address.
     pub findings: Vec<Finding>,
     /// The monthly cost estimate.
@@ -94,25 +125,42 @@ pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report
     };
     // One pass: each resource is parsed once, for the rules and the cost together.
     let mut violations = Vec::new();
+    policy::check_plan(plan, &mut violations);
     let mut cost = cost::CostBuilder::new(&index, ctx.region, ctx.policy, book);
-    for (i, rc) in plan.resource_changes.iter().enumerate() {
+    let planned = plan.resource_changes.len();
+    for (i, rc) in index.changes.iter().copied().enumerate() {
+        let deferred = i >= planned;
         let for_rules = policy::needs_values(rc);
-        let view = if for_rules || cost::needs_values(rc) {
+        let view = if for_rules || (!deferred && cost::needs_values(rc)) {
             index.view(i)
         } else {
             None
         };
+        let first = violations.len();
         if let (true, Some(view)) = (for_rules, view.as_deref()) {
             policy::check_resource(&index, view, &rule_ctx, &mut violations);
         }
-        cost.add(rc, view.as_deref());
+        if deferred {
+            let reason = &plan.deferred_changes[i - planned].reason;
+            for v in &mut violations[first..] {
+                v.message
+                    .push_str(&format!(" (deferred: {})", reason_text(reason)));
+            }
+        } else {
+            cost.add(rc, view.as_deref());
+        }
     }
     policy::check_links(&index, &rule_ctx, &mut violations);
     let cost = cost.finish();
     let mut findings: Vec<Finding> = violations
         .into_iter()
         .filter_map(|v| {
-            let severity = match ctx.policy.level(v.rule, ctx.env) {
+            let level = if v.known_after_apply {
+                ctx.policy.known_after_apply_level(v.rule, ctx.env)
+            } else {
+                ctx.policy.level(v.rule, ctx.env)
+            };
+            let severity = match level {
                 Level::Error => Severity::Error,
                 Level::Warning => Severity::Warning,
                 Level::Off => return None,
@@ -127,6 +175,7 @@ pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report
                 address: v.address,
                 message: v.message,
                 exempted,
+                known_after_apply: v.known_after_apply,
             })
         })
         .collect();
@@ -139,11 +188,43 @@ pub fn evaluate_with(plan: &Plan, ctx: &Context<'_>, book: &PriceBook) -> Report
         ))
     });
     findings.dedup();
+    let status = if plan.errored {
+        PlanStatus::Errored
+    } else if !plan.complete {
+        PlanStatus::Incomplete
+    } else {
+        PlanStatus::Complete
+    };
     Report {
         env: ctx.env.to_string(),
+        status,
         summary: plan.summary(),
+        deferred: plan
+            .deferred_changes
+            .iter()
+            .map(|d| DeferredItem {
+                address: d.change.address.clone(),
+                action: d.change.action,
+                reason: d.reason.clone(),
+            })
+            .collect(),
         findings,
         cost,
+    }
+}
+
+/// Terraform's deferral reason in words.
+pub fn reason_text(reason: &str) -> String {
+    match reason {
+        "instance_count_unknown" => "count or for_each is known only after apply".to_string(),
+        "resource_config_unknown" => "its configuration is known only after apply".to_string(),
+        "provider_config_unknown" => {
+            "its provider configuration is known only after apply".to_string()
+        }
+        "absent_prereq" => "something it needs does not exist yet".to_string(),
+        "deferred_prereq" => "it depends on another deferred change".to_string(),
+        "" => "no reason given".to_string(),
+        other => other.chars().filter(|c| !c.is_control()).take(60).collect(),
     }
 }
 
@@ -176,6 +257,11 @@ impl Report {
             .filter(|f| f.exempted.is_some())
             .count();
         let mut parts = Vec::new();
+        match self.status {
+            PlanStatus::Errored => parts.push("plan failed".to_string()),
+            PlanStatus::Incomplete => parts.push("plan incomplete".to_string()),
+            PlanStatus::Complete => {}
+        }
         parts.push(match blocking {
             0 => "no blocking finding".to_string(),
             1 => "1 blocking finding".to_string(),
@@ -193,19 +279,56 @@ impl Report {
         parts.join(", ")
     }
 
+    /// The plan line: terraform's summary, or what a failed or incomplete plan is. Never
+    /// "No changes." for a plan that did not finish.
+    pub fn plan_line(&self) -> String {
+        match self.status {
+            PlanStatus::Complete => self.summary.to_string(),
+            PlanStatus::Errored if self.summary.is_empty() => {
+                "Plan failed: terraform stopped with errors before planning any change.".to_string()
+            }
+            PlanStatus::Errored => format!(
+                "Plan failed: terraform stopped with errors; planned before it stopped: {}",
+                self.summary
+            ),
+            PlanStatus::Incomplete => {
+                let planned = if self.summary.is_empty() {
+                    "no change in this round".to_string()
+                } else {
+                    self.summary.to_string()
+                };
+                format!(
+                    "Plan incomplete: {} deferred to a later plan; planned now: {planned}",
+                    match self.deferred.len() {
+                        1 => "1 change".to_string(),
+                        n => format!("{n} changes"),
+                    }
+                )
+            }
+        }
+    }
+
     /// Plain text for a terminal.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "Slipway check ({}): {}", self.env, self.headline());
-        let _ = writeln!(s, "{}", self.summary);
+        let _ = writeln!(s, "{}", self.plan_line());
+        if !self.deferred.is_empty() {
+            let _ = writeln!(s);
+            for d in &self.deferred {
+                let _ = writeln!(
+                    s,
+                    "deferred {:<24} {}  ({})",
+                    action_word(d.action),
+                    d.address,
+                    reason_text(&d.reason)
+                );
+            }
+        }
         if !self.findings.is_empty() {
             let _ = writeln!(s);
             for f in &self.findings {
-                let label = match (&f.exempted, f.severity) {
-                    (Some(_), _) => "exempted",
-                    (None, Severity::Error) => "error",
-                    (None, Severity::Warning) => "warning",
-                };
+                let label = label(f, false);
                 let _ = writeln!(s, "{label:<8} {:<24} {}", f.rule.as_str(), f.address);
                 let _ = writeln!(s, "         {}", f.message);
                 if let Some(reason) = &f.exempted {
@@ -253,16 +376,25 @@ impl Report {
             md_code_text(&self.env),
             self.headline()
         );
-        let _ = writeln!(s, "{}\n", self.summary);
+        let _ = writeln!(s, "{}\n", self.plan_line());
+        if !self.deferred.is_empty() {
+            let _ = writeln!(s, "**Deferred to a later plan:**\n");
+            for d in &self.deferred {
+                let _ = writeln!(
+                    s,
+                    "- {} ({}): {}",
+                    md_code(&d.address),
+                    action_word(d.action),
+                    md_cell(&reason_text(&d.reason))
+                );
+            }
+            let _ = writeln!(s);
+        }
         if !self.findings.is_empty() {
             let _ = writeln!(s, "| | Rule | Resource | Finding |");
             let _ = writeln!(s, "| --- | --- | --- | --- |");
             for f in &self.findings {
-                let label = match (&f.exempted, f.severity) {
-                    (Some(_), _) => "☑️ exempted",
-                    (None, Severity::Error) => "❌ error",
-                    (None, Severity::Warning) => "⚠️ warning",
-                };
+                let label = label(f, true);
                 let mut message = md_cell(&f.message);
                 if let Some(reason) = &f.exempted {
                     let _ = write!(message, " <br>*Exempted:* {}", md_cell(reason));
@@ -355,6 +487,24 @@ fn action_word(a: Action) -> &'static str {
         Action::NoOp => "no change",
         Action::Read => "read",
         Action::Forget => "forget",
+        Action::Unknown => "unknown action",
+    }
+}
+
+/// How a finding is labelled: `error`, `warning`, `exempted`, or `known after apply`
+/// (with its severity when that blocks).
+pub fn label(f: &Finding, markdown: bool) -> &'static str {
+    match (&f.exempted, f.severity, f.known_after_apply, markdown) {
+        (Some(_), _, _, false) => "exempted",
+        (Some(_), _, _, true) => "☑️ exempted",
+        (None, Severity::Error, true, false) => "error (known after apply)",
+        (None, Severity::Error, true, true) => "❌ error (known after apply)",
+        (None, Severity::Warning, true, false) => "known after apply",
+        (None, Severity::Warning, true, true) => "⚠️ known after apply",
+        (None, Severity::Error, false, false) => "error",
+        (None, Severity::Error, false, true) => "❌ error",
+        (None, Severity::Warning, false, false) => "warning",
+        (None, Severity::Warning, false, true) => "⚠️ warning",
     }
 }
 

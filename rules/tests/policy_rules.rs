@@ -381,13 +381,16 @@ fn default_security_group_open_to_the_world_is_reported() {
 }
 
 #[test]
-fn tags_known_only_after_apply_are_not_reported_missing() {
+fn tags_known_only_after_apply_are_a_known_after_apply_warning_not_missing() {
     let plan = one_resource(
         "aws_sqs_queue",
         serde_json::json!({"name": "q", "tags": {"Project": "p"}}),
         serde_json::json!({"id": true, "tags_all": true}),
     );
-    assert!(findings_of(&evaluate_prod(&plan), "tags-required").is_empty());
+    let r = evaluate_prod(&plan);
+    assert_eq!(findings_of(&r, "tags-required"), [warn("aws_sqs_queue.x")]);
+    assert!(r.findings[0].known_after_apply, "{:?}", r.findings);
+    assert!(!r.is_blocking());
     // once tags_all is known, the missing keys are reported
     let plan = one_resource(
         "aws_sqs_queue",

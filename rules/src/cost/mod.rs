@@ -158,7 +158,7 @@ pub(crate) fn estimate_indexed(
 /// Whether pricing a resource needs its parsed values.
 pub(crate) fn needs_values(rc: &ResourceChange) -> bool {
     rc.mode == Mode::Managed
-        && !matches!(rc.action, Action::Read)
+        && !matches!(rc.action, Action::Read | Action::Unknown)
         && resources::Pricer::by_type(rc).is_none()
 }
 
@@ -194,6 +194,18 @@ impl<'i, 'p> CostBuilder<'i, 'p> {
     /// Prices one resource; `view` is its parsed values when [`needs_values`] says so.
     pub(crate) fn add(&mut self, rc: &ResourceChange, view: Option<&ResourceView<'_>>) {
         if rc.mode != Mode::Managed || matches!(rc.action, Action::Read) {
+            return;
+        }
+        if rc.action == Action::Unknown {
+            self.report.unpriced.push(UnpricedResource {
+                address: rc.address.clone(),
+                type_name: rc.type_name.clone(),
+                action: rc.action,
+                reason: format!(
+                    "unknown action {:?}: Slipway cannot tell what exists after the change",
+                    rc.unknown_actions
+                ),
+            });
             return;
         }
         let sides = (Side::Before.exists(rc), Side::After.exists(rc));
