@@ -147,10 +147,19 @@ fn result_cell(o: &Outcome) -> String {
     match o {
         Outcome::Planned(p) => {
             let s = p.summary();
-            if s.is_empty() {
+            let counts = format!("+{} ~{} -{}", s.add, s.change, s.destroy);
+            if p.errored {
+                // Never "No changes": the plan stopped before it was done.
+                format!("**plan failed** ({counts} before it stopped)")
+            } else if !p.complete {
+                format!(
+                    "**plan incomplete** ({counts}, {} deferred)",
+                    p.deferred_changes.len()
+                )
+            } else if s.is_empty() {
                 "No changes".into()
             } else {
-                format!("+{} ~{} -{}", s.add, s.change, s.destroy)
+                counts
             }
         }
         Outcome::Failed(_) => "**failed**".into(),
@@ -204,11 +213,7 @@ fn report_section(r: &Report) -> String {
     if !r.findings.is_empty() {
         s.push_str("**Checks**\n\n");
         for f in &r.findings {
-            let mark = match (&f.exempted, f.severity) {
-                (Some(_), _) => "☑️ exempted",
-                (None, Severity::Error) => "❌ error",
-                (None, _) => "⚠️ warning",
-            };
+            let mark = rules::report::label(f, true);
             let _ = write!(s, "- {mark} `{}` on `{}`: {}", f.rule, f.address, f.message);
             if let Some(reason) = &f.exempted {
                 let _ = write!(s, " (exempted: {reason})");
@@ -263,13 +268,19 @@ fn report_section(r: &Report) -> String {
 fn unit_section(u: &UnitReview) -> String {
     let mut s = String::new();
     let headline = match &u.outcome {
+        Outcome::Planned(p) if p.errored => {
+            "Plan failed: terraform stopped with errors part-way".into()
+        }
+        Outcome::Planned(p) if !p.complete => {
+            "Plan incomplete: some changes are deferred to a later plan".into()
+        }
         Outcome::Planned(p) => p.summary().to_string(),
         Outcome::Failed(_) => "Plan failed".into(),
         Outcome::Removed => "Unit removed".into(),
         Outcome::Skipped(why) => format!("Skipped: {why}"),
     };
     let open = matches!(u.outcome, Outcome::Failed(_))
-        || matches!(&u.outcome, Outcome::Planned(p) if !p.summary().is_empty());
+        || matches!(&u.outcome, Outcome::Planned(p) if !p.summary().is_empty() || !p.is_whole());
     let _ = writeln!(
         s,
         "<details{}><summary><code>{}</code> ({}): {}</summary>\n",
@@ -289,6 +300,13 @@ fn unit_section(u: &UnitReview) -> String {
             let diff = plan_diff(p);
             if !diff.is_empty() {
                 let _ = writeln!(s, "```diff\n{diff}```\n");
+            }
+            let deferred = deferred_diff(p);
+            if !deferred.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "Deferred to a later plan (not applied by this one):\n\n```diff\n{deferred}```\n"
+                );
             }
         }
         Outcome::Failed(e) => {
@@ -314,6 +332,7 @@ pub fn plan_diff(plan: &Plan) -> String {
             Action::Replace { .. } => ("-/+", "must be replaced"),
             Action::Read => ("<=", "will be read during apply"),
             Action::Forget => ("-", "will be removed from state (not destroyed)"),
+            Action::Unknown => ("!", "has an unknown action"),
             Action::NoOp => continue,
         };
         let moved = rc
@@ -321,7 +340,12 @@ pub fn plan_diff(plan: &Plan) -> String {
             .as_deref()
             .map(|p| format!(" (moved from {p})"))
             .unwrap_or_default();
-        let _ = writeln!(s, "{sign} {} {what}{moved}", rc.address);
+        let listed = if rc.action == Action::Unknown {
+            format!(" {:?}", rc.unknown_actions)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "{sign} {} {what}{listed}{moved}", rc.address);
         for a in rc.attribute_changes() {
             let line_sign = match (&a.before, &a.after) {
                 (None, Some(_)) => "+",
@@ -341,6 +365,20 @@ pub fn plan_diff(plan: &Plan) -> String {
             };
             let _ = writeln!(s, "{line_sign}     {} = {value}{forces}", a.path);
         }
+    }
+    s
+}
+
+fn deferred_diff(plan: &Plan) -> String {
+    let mut s = String::new();
+    for d in &plan.deferred_changes {
+        let _ = writeln!(
+            s,
+            "! {} deferred ({}): {}",
+            d.change.address,
+            d.change.action,
+            rules::report::reason_text(&d.reason)
+        );
     }
     s
 }

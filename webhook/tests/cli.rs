@@ -114,3 +114,48 @@ fn a_broken_root_configuration_is_one_error_line_naming_the_units_it_failed() {
         "{stderr}"
     );
 }
+
+fn rules_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rules/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn check_of_a_failed_plan_exits_1_and_says_plan_failed() {
+    let out = slipway(&[
+        "check",
+        "--plan",
+        &rules_fixture("issue11/errored-1.2.json"),
+        "--env",
+        "dev",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("plan failed"), "{stdout}");
+    assert!(!stdout.contains("No changes"), "{stdout}");
+}
+
+#[test]
+fn check_names_the_slipway_toml_it_found_and_json_stays_clean() {
+    let out = slipway(&[
+        "check",
+        "--plan",
+        &rules_fixture("aws-1.2.json"),
+        "--env",
+        "prod",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../slipway.toml");
+    assert!(
+        stderr.contains("using config") && stderr.contains("slipway.toml"),
+        "{stderr}"
+    );
+    assert!(root.is_file());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert!(doc["findings"].is_array());
+}

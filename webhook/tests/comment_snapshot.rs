@@ -70,3 +70,53 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
     );
     insta::assert_snapshot!(comment);
 }
+
+fn review_of(plan_json: &[u8], env: &str) -> String {
+    let plan = Plan::parse(plan_json).expect("plan parses");
+    let policy = PolicyConfig::default();
+    let report = rules::evaluate(
+        &plan,
+        &rules::Context {
+            env,
+            region: Some("us-east-1"),
+            policy: &policy,
+        },
+    );
+    render(&Review {
+        head: "4f1c2d3e5a6b7c8d9e0f".into(),
+        base: "0a1b2c3d4e5f60718293".into(),
+        errors: vec![],
+        units: vec![UnitReview {
+            path: format!("live/accounts/{env}/us-east-1/app"),
+            env: Some(env.into()),
+            reasons: vec![format!(
+                "live/accounts/{env}/us-east-1/app/terragrunt.hcl changed"
+            )],
+            outcome: Outcome::Planned(Box::new(plan)),
+            report: Some(report),
+        }],
+    })
+}
+
+fn issue11(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../rules/tests/fixtures/issue11/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn a_failed_plan_is_shown_as_failed_and_blocking_never_as_no_changes() {
+    let comment = review_of(&issue11("errored-1.2.json"), "dev");
+    assert!(!comment.contains("No changes"), "{comment}");
+    assert!(comment.contains("plan failed"), "{comment}");
+    insta::assert_snapshot!(comment);
+}
+
+#[test]
+fn a_plan_with_a_failing_check_shows_the_check_with_its_message() {
+    let comment = review_of(&issue11("checks-1.2.json"), "prod");
+    assert!(comment.contains("check.health"), "{comment}");
+    insta::assert_snapshot!(comment);
+}

@@ -293,7 +293,8 @@ impl<'a, 'p> Pricer<'a, 'p> {
 
     fn region(&self) -> Result<&str, String> {
         let region = self.region.ok_or_else(|| {
-            "region unknown: the provider configuration has no constant `region`; pass --region"
+            "region unknown: the provider configuration has no constant `region`; pass --region, \
+             set `region` in the environment's table of slipway.toml, or set AWS_REGION"
                 .to_string()
         })?;
         if !self.book.regions.iter().any(|r| r == region) {

@@ -19,11 +19,14 @@ pub struct CheckArgs {
     /// Environment the plan belongs to (for example dev, staging, prod).
     #[arg(long)]
     pub env: String,
-    /// AWS region for resources whose provider configuration names none (for example us-east-1).
+    /// AWS region for resources whose provider configuration names none (for example
+    /// us-east-1). Without it: `region` in the environment's table of slipway.toml, then
+    /// AWS_REGION, then AWS_DEFAULT_REGION.
     #[arg(long)]
     pub region: Option<String>,
     /// `slipway.toml` whose `[policy]` table applies (required tags, severities, exemptions).
-    /// Without it the built-in defaults apply.
+    /// Without it the repository's slipway.toml is searched upward from the plan file, then
+    /// from the working directory; the built-in defaults apply when there is none.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Output format.
@@ -55,11 +58,17 @@ pub struct Outcome {
     pub output: String,
     /// Whether a blocking finding exists.
     pub blocking: bool,
+    /// Lines about the inputs used (config file, region), printed on standard error so the
+    /// JSON on standard output stays clean.
+    pub notes: Vec<String>,
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
     match execute(&args) {
         Ok(outcome) => {
+            for note in &outcome.notes {
+                eprintln!("slipway check: {note}");
+            }
             print!("{}", outcome.output);
             if !outcome.output.ends_with('\n') {
                 println!();
@@ -79,17 +88,77 @@ pub fn run(args: CheckArgs) -> ExitCode {
 
 /// Reads the inputs, evaluates, renders. Errors are messages for the user.
 pub fn execute(args: &CheckArgs) -> Result<Outcome, String> {
-    let policy = match &args.config {
-        Some(path) => read_policy(path)?,
-        None => PolicyConfig::default(),
+    execute_with(args, &Environment::from_process())
+}
+
+/// What `check` reads from its process: the working directory and the AWS region variables.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// The working directory (the second place slipway.toml is searched from).
+    pub cwd: Option<PathBuf>,
+    /// `AWS_REGION`.
+    pub aws_region: Option<String>,
+    /// `AWS_DEFAULT_REGION`.
+    pub aws_default_region: Option<String>,
+}
+
+impl Environment {
+    /// The running process's.
+    pub fn from_process() -> Environment {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Environment {
+            cwd: std::env::current_dir().ok(),
+            aws_region: var("AWS_REGION"),
+            aws_default_region: var("AWS_DEFAULT_REGION"),
+        }
+    }
+}
+
+/// [`execute`] with a given environment (tests).
+pub fn execute_with(args: &CheckArgs, env: &Environment) -> Result<Outcome, String> {
+    let mut notes = Vec::new();
+    let config = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => find_config(&args.plan, env.cwd.as_deref()),
     };
+    let (policy, config_text) = match &config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+            let policy = PolicyConfig::from_slipway_toml(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            notes.push(format!("using config {}", path.display()));
+            (policy, Some(text))
+        }
+        None => {
+            notes.push(
+                "no slipway.toml found above the plan file or the working directory: built-in policy defaults"
+                    .to_string(),
+            );
+            (PolicyConfig::default(), None)
+        }
+    };
+    let env_region = config_text
+        .as_deref()
+        .and_then(|t| env_region(t, &args.env));
+    let region = [
+        (args.region.clone(), "--region"),
+        (env_region, "the environment's table in slipway.toml"),
+        (env.aws_region.clone(), "AWS_REGION"),
+        (env.aws_default_region.clone(), "AWS_DEFAULT_REGION"),
+    ]
+    .into_iter()
+    .find_map(|(r, from)| r.map(|r| (r, from)));
+    if let Some((r, from)) = &region {
+        notes.push(format!("default region {r} (from {from})"));
+    }
     let bytes = read_input(&args.plan)?;
     let plan = Plan::parse(&bytes).map_err(|e| format!("{}: {e}", shown(&args.plan)))?;
     let report = rules::evaluate(
         &plan,
         &Context {
             env: &args.env,
-            region: args.region.as_deref(),
+            region: region.as_ref().map(|(r, _)| r.as_str()),
             policy: &policy,
         },
     );
@@ -101,7 +170,44 @@ pub fn execute(args: &CheckArgs) -> Result<Outcome, String> {
     Ok(Outcome {
         output,
         blocking: report.is_blocking(),
+        notes,
     })
+}
+
+/// The first slipway.toml in the plan file's directory or above it, then in the working
+/// directory or above it.
+pub fn find_config(plan: &Path, cwd: Option<&Path>) -> Option<PathBuf> {
+    let from_plan = if plan == Path::new("-") {
+        None
+    } else {
+        let absolute = match (plan.is_absolute(), cwd) {
+            (false, Some(cwd)) => cwd.join(plan),
+            _ => plan.to_path_buf(),
+        };
+        absolute.parent().map(Path::to_path_buf)
+    };
+    let found = [from_plan.as_deref(), cwd]
+        .into_iter()
+        .flatten()
+        .find_map(|start| {
+            start
+                .ancestors()
+                .map(|d| d.join("slipway.toml"))
+                .find(|p| p.is_file())
+        });
+    found
+}
+
+/// `[environments.<env>] region`, when slipway.toml sets it. Read leniently: the file is
+/// validated as a whole by the service; here only the region matters.
+fn env_region(text: &str, env: &str) -> Option<String> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    table
+        .get("environments")?
+        .get(env)?
+        .get("region")?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn shown(path: &Path) -> String {
@@ -127,12 +233,6 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     std::fs::read(path).map_err(|e| format!("cannot read plan {}: {e}", path.display()))
-}
-
-fn read_policy(path: &Path) -> Result<PolicyConfig, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-    PolicyConfig::from_slipway_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -200,6 +300,90 @@ mod tests {
         with_config.config = Some(fixture("aws-1.2.json"));
         let e = execute(&with_config).err().unwrap_or_default();
         assert!(e.contains("aws-1.2.json"), "{e}");
+    }
+
+    fn fixture11(name: &str) -> PathBuf {
+        fixture(&format!("issue11/{name}"))
+    }
+
+    #[test]
+    fn a_failed_plan_blocks_and_says_plan_failed_never_no_changes() {
+        let outcome = execute_with(
+            &args(fixture11("errored-1.2.json"), "dev", CheckFormat::Text),
+            &Environment::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(outcome.blocking);
+        assert!(outcome.output.contains("plan failed"), "{}", outcome.output);
+        assert!(!outcome.output.contains("No changes"), "{}", outcome.output);
+    }
+
+    #[test]
+    fn the_repository_config_is_found_upward_from_the_plan_file_and_named() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let unit = dir.path().join("live/accounts/prod/us-east-1/db");
+        std::fs::create_dir_all(&unit).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.path().join("slipway.toml"),
+            "[environments.prod]\npath = \"live/accounts/prod\"\nregion = \"us-west-2\"\n\n[policy]\nrequired_tags = [\"Owner\"]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let plan = unit.join("plan.json");
+        std::fs::copy(fixture("aws-1.2.json"), &plan).unwrap_or_else(|e| panic!("{e}"));
+        let env = Environment {
+            cwd: Some(PathBuf::from("/")),
+            aws_region: Some("eu-west-1".into()),
+            aws_default_region: None,
+        };
+        let outcome = execute_with(&args(plan, "prod", CheckFormat::Text), &env)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let notes = outcome.notes.join("\n");
+        assert!(
+            notes.contains(&format!(
+                "using config {}",
+                dir.path().join("slipway.toml").display()
+            )),
+            "{notes}"
+        );
+        // The environment's region comes before AWS_REGION.
+        assert!(
+            notes.contains("default region us-west-2 (from the environment's table"),
+            "{notes}"
+        );
+        assert!(
+            outcome.output.contains("tags-required"),
+            "{}",
+            outcome.output
+        );
+    }
+
+    #[test]
+    fn region_falls_back_to_aws_region_then_aws_default_region() {
+        let env = Environment {
+            cwd: None,
+            aws_region: None,
+            aws_default_region: Some("us-west-2".into()),
+        };
+        let outcome = execute_with(
+            &args(fixture("aws-1.2.json"), "dev", CheckFormat::Text),
+            &env,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            outcome
+                .notes
+                .iter()
+                .any(|n| n.contains("us-west-2 (from AWS_DEFAULT_REGION)")),
+            "{:?}",
+            outcome.notes
+        );
+        let mut explicit = args(fixture("aws-1.2.json"), "dev", CheckFormat::Text);
+        explicit.region = Some("us-east-1".into());
+        let outcome = execute_with(&explicit, &env).unwrap_or_else(|e| panic!("{e}"));
+        assert!(outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("us-east-1 (from --region)")));
     }
 
     #[test]
