@@ -109,18 +109,18 @@ fn check_resource(
     }
     for (key, allowed) in &policy.allowed_tag_values {
         match tags.get(key) {
-            Some(Tag::Value(value)) => {
-                if !value.trim().is_empty() && !allowed.iter().any(|a| a == value) {
-                    out.push(Violation::new(
-                        RuleId::TagsAllowedValues,
-                        &rc.address,
-                        format!(
-                            "tag {key} is {} but must be one of: {}",
-                            quote(value),
-                            allowed.join(", ")
-                        ),
-                    ));
-                }
+            Some(Tag::Value(value))
+                if !value.trim().is_empty() && !allowed.iter().any(|a| a == value) =>
+            {
+                out.push(Violation::new(
+                    RuleId::TagsAllowedValues,
+                    &rc.address,
+                    format!(
+                        "tag {key} is {} but must be one of: {}",
+                        quote(value),
+                        allowed.join(", ")
+                    ),
+                ));
             }
             Some(Tag::Unknown) => out.push(Violation::unknown(
                 RuleId::TagsAllowedValues,
