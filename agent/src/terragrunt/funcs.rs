@@ -814,13 +814,18 @@ fn zipmap(a: FuncArgs) -> Res {
 }
 fn range(a: FuncArgs) -> Res {
     arity(&a, 1, 3)?;
+    // Without a step, Terraform counts down when the limit is below the start.
+    let default_step = |start: f64, end: f64| if end < start { -1.0 } else { 1.0 };
     let (start, end, step) = match a.len() {
-        1 => (0.0, number(&a[0], "the limit")?, 1.0),
-        2 => (
-            number(&a[0], "the start")?,
-            number(&a[1], "the limit")?,
-            1.0,
-        ),
+        1 => {
+            let end = number(&a[0], "the limit")?;
+            (0.0, end, default_step(0.0, end))
+        }
+        2 => {
+            let start = number(&a[0], "the start")?;
+            let end = number(&a[1], "the limit")?;
+            (start, end, default_step(start, end))
+        }
         _ => (
             number(&a[0], "the start")?,
             number(&a[1], "the limit")?,
@@ -842,10 +847,18 @@ fn range(a: FuncArgs) -> Res {
     Ok(Value::Array(out))
 }
 fn coalesce(a: FuncArgs) -> Res {
-    a.iter()
+    let found = a
+        .iter()
         .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
         .cloned()
-        .ok_or_else(|| "no non-null, non-empty argument".to_string())
+        .ok_or_else(|| "no non-null, non-empty argument".to_string())?;
+    // Terraform unifies the arguments' types first: with a string among them, a number or a
+    // bool comes out as a string (`coalesce(1, "a")` is "1").
+    let any_string = a.iter().any(|v| matches!(v, Value::String(_)));
+    Ok(match found {
+        Value::Number(_) | Value::Bool(_) if any_string => Value::String(display(&found)?),
+        other => other,
+    })
 }
 fn coalescelist(a: FuncArgs) -> Res {
     for v in a.iter() {
@@ -1940,7 +1953,9 @@ fn go_duration(s: &str) -> Result<i128, String> {
         if !frac_part.is_empty() {
             let digits = &frac_part[..frac_part.len().min(18)];
             let f: i128 = digits.parse().map_err(|_| bad())?;
-            part += f * scale / 10i128.pow(digits.len() as u32);
+            part = part
+                .checked_add(f * scale / 10i128.pow(digits.len() as u32))
+                .ok_or_else(bad)?;
         }
         total = total.checked_add(part).ok_or_else(bad)?;
         if total > i64::MAX as i128 {
@@ -2027,7 +2042,7 @@ fn cidrsubnet(a: FuncArgs) -> Res {
     let newbits = int(&a[1], "newbits")?;
     let netnum = int(&a[2], "netnum")?;
     // Checked before any arithmetic: newbits comes from the configuration and may be huge.
-    if newbits < 0 || p.bits as i64 + newbits > p.width as i64 {
+    if newbits < 0 || newbits > i64::from(p.width - p.bits) {
         return Err(format!(
             "insufficient address space to extend prefix of {} by {newbits}",
             p.bits
@@ -2040,7 +2055,8 @@ fn cidrsubnet(a: FuncArgs) -> Res {
             "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
         ));
     }
-    let net = p.base() | ((netnum as u128) << (p.width - len));
+    // A shift by the whole width (`::/0` by 0 bits) leaves netnum 0.
+    let net = p.base() | (netnum as u128).checked_shl(p.width - len).unwrap_or(0);
     Ok(Value::String(format!("{}/{len}", p.show(net))))
 }
 
@@ -2090,7 +2106,7 @@ fn cidrsubnets(a: FuncArgs) -> Res {
     let mut out = Vec::new();
     for (i, v) in a.iter().enumerate().skip(1) {
         let newbits = int(v, "each newbits")?;
-        if newbits < 0 || p.bits as i64 + newbits > p.width as i64 {
+        if newbits < 0 || newbits > i64::from(p.width - p.bits) {
             return Err(format!(
                 "argument {}: cannot extend a prefix of {} by {newbits} bits",
                 i + 1,
@@ -2455,6 +2471,11 @@ const MAX_GLOB_ALTERNATIVES: usize = 1024;
 /// a path segment, `**` any number of segments (none too), `?` one character, `{a,b}` either
 /// alternative, `[abc]`, `[a-z]` and `[^a]` one character of a class, `\` escapes.
 pub fn fileset_match<S: AsRef<str>>(pattern: &str, paths: &[S]) -> Result<Vec<String>, String> {
+    if pattern.matches('{').count() > 64 {
+        return Err(format!(
+            "the pattern {pattern:?} has more than 64 {{ groups"
+        ));
+    }
     let alternatives = expand_braces(pattern)?;
     let compiled: Vec<Vec<Vec<char>>> = alternatives
         .iter()
@@ -2874,5 +2895,30 @@ mod tests {
         assert!(eval("formatlist(\"%1000000d\", range(1000))").is_err());
         assert!(eval("indent(-1, \"x\")").is_err());
         assert!(eval("chunklist([1], 99999999999999)").is_ok());
+    }
+
+    #[test]
+    fn edges_are_errors_not_panics() {
+        assert_eq!(ok(r#"cidrsubnet("::/0", 0, 0)"#), s("::/0"));
+        assert_eq!(
+            ok(r#"cidrsubnets("::/0", 0)"#),
+            Value::Array(vec![s("::/0")])
+        );
+        assert_eq!(
+            ok(r#"cidrhost("::/0", -1)"#),
+            s("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        );
+        assert!(eval(r#"cidrsubnets("::/0", 0, 0)"#).is_err());
+        assert!(eval(r#"cidrsubnet("10.0.0.0/8", 99999999999, 1)"#).is_err());
+        assert!(eval(r#"cidrsubnet("10.0.0.0/8", 9223372036854775807, 0)"#).is_err());
+        assert!(eval(r#"cidrsubnets("10.0.0.0/8", 9223372036854775807)"#).is_err());
+        assert!(go_duration("170141183460469231731687303715884105727h.9").is_err());
+        assert!(go_duration("2562048h").is_err());
+        assert!(eval(r#"timeadd("9999-12-31T23:59:59Z", "1s")"#).is_err());
+        assert!(eval(r#"parseint("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 62)"#).is_err());
+        assert!(eval("log(-1, 10)").is_err());
+        assert!(eval("pow(10, 400)").is_err());
+        assert!(fileset_match(&"{".repeat(100_000), &["a"]).is_err());
+        assert!(fileset_match(&"[".repeat(1000), &["a"]).is_err());
     }
 }
