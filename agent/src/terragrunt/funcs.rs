@@ -182,7 +182,9 @@ fn number(v: &Value, what: &str) -> Result<f64, String> {
         Value::String(s) => s
             .trim()
             .parse::<f64>()
-            .map_err(|_| format!("{what} must be a number, got \"{s}\"")),
+            .ok()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| format!("{what} must be a number, got \"{s}\"")),
         other => Err(format!("{what} must be a number, got {}", type_name(other))),
     }
 }
@@ -394,8 +396,11 @@ fn split(a: FuncArgs) -> Res {
     arity(&a, 2, 2)?;
     let sep = string(&a[0], "the separator")?;
     let s = string(&a[1], "the string")?;
+    // An empty separator splits between characters, as Go's strings.Split does.
     if sep.is_empty() {
-        return Err("the separator must not be empty".into());
+        return Ok(Value::Array(
+            s.chars().map(|c| Value::String(c.to_string())).collect(),
+        ));
     }
     Ok(Value::Array(
         s.split(sep.as_str())
@@ -2895,6 +2900,14 @@ mod tests {
         assert!(eval("formatlist(\"%1000000d\", range(1000))").is_err());
         assert!(eval("indent(-1, \"x\")").is_err());
         assert!(eval("chunklist([1], 99999999999999)").is_ok());
+    }
+
+    #[test]
+    fn split_by_an_empty_separator_gives_the_characters() {
+        assert_eq!(ok(r#"split("", "a☃b")"#), ok(r#"["a", "☃", "b"]"#));
+        assert_eq!(ok(r#"split(",", "")"#), ok(r#"[""]"#));
+        assert!(eval(r#"tonumber("inf")"#).is_err());
+        assert!(eval(r#"tonumber("NaN")"#).is_err());
     }
 
     #[test]
