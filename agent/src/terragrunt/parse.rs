@@ -33,14 +33,13 @@ impl Parsed {
                 });
             }
         };
+        // Offsets where lines start, searched per construct: counting newlines from the top
+        // for each one made a file of thousands of locals quadratic.
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let line_of = |span: Option<std::ops::Range<usize>>| {
-            span.map_or(0, |s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count()
-                    + 1
-            })
+            span.map_or(0, |s| starts.partition_point(|&start| start <= s.start))
         };
         let mut lines = HashMap::new();
         for structure in edit.iter() {
@@ -56,17 +55,14 @@ impl Parsed {
                             hcl::edit::structure::BlockLabel::Ident(i) => i.as_str().to_string(),
                         }),
                     );
-                    lines.insert(key, line_of(b.span()));
-                    if b.ident.as_str() == "locals" {
-                        for inner in b.body.iter() {
-                            if let hcl::edit::structure::Structure::Attribute(a) = inner {
-                                lines.insert(
-                                    format!("locals.{}", a.key.as_str()),
-                                    line_of(a.span()),
-                                );
-                            }
+                    // Attributes inside the block too (`locals.region`, `include "root".path`,
+                    // `terraform.source`): an error names the line of its expression.
+                    for inner in b.body.iter() {
+                        if let hcl::edit::structure::Structure::Attribute(a) = inner {
+                            lines.insert(format!("{key}.{}", a.key.as_str()), line_of(a.span()));
                         }
                     }
+                    lines.insert(key, line_of(b.span()));
                 }
             }
         }
@@ -78,6 +74,14 @@ impl Parsed {
     /// Line of a construct (0 when unknown).
     pub fn line(&self, key: &str) -> usize {
         self.lines.get(key).copied().unwrap_or(0)
+    }
+
+    /// Line of the attribute `attr` of the block `key`, or of the block.
+    pub fn attr_line(&self, key: &str, attr: &str) -> usize {
+        self.lines
+            .get(&format!("{key}.{attr}"))
+            .copied()
+            .unwrap_or_else(|| self.line(key))
     }
 }
 
