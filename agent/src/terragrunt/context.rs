@@ -11,6 +11,8 @@ use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::Value;
 
 use super::eval::{clean_error, Evaluator};
+use super::runtime::{env_is_secret, RunValues};
+use super::unknown;
 use crate::snapshot::{join, normalize, parent, relative, ReadError, Snapshot};
 
 /// Why a file became part of a unit's inputs.
@@ -162,12 +164,15 @@ pub fn register(ctx: &mut Context<'_>) {
         ("file", file),
         ("fileexists", fileexists),
         ("abspath", abspath),
-        ("get_aws_account_id", unavailable),
-        ("get_aws_account_alias", unavailable),
-        ("get_aws_caller_identity_arn", unavailable),
-        ("get_aws_caller_identity_user_id", unavailable),
-        ("run_cmd", unavailable),
-        ("sops_decrypt_file", unavailable),
+        ("get_aws_account_id", get_aws_account_id),
+        ("get_aws_account_alias", get_aws_account_alias),
+        ("get_aws_caller_identity_arn", get_aws_caller_identity_arn),
+        (
+            "get_aws_caller_identity_user_id",
+            get_aws_caller_identity_user_id,
+        ),
+        ("run_cmd", run_cmd),
+        ("sops_decrypt_file", sops_decrypt_file),
         ("templatefile", templatefile),
     ];
     for (name, f) in table {
@@ -178,8 +183,8 @@ pub fn register(ctx: &mut Context<'_>) {
     }
 }
 
-/// Names of functions that need the outside world, reported as unavailable at discovery.
-pub const UNAVAILABLE: &[&str] = &[
+/// Functions that need the outside world: unknown during discovery, real in a run.
+pub const OUTSIDE_WORLD: &[&str] = &[
     "get_aws_account_id",
     "get_aws_account_alias",
     "get_aws_caller_identity_arn",
@@ -188,13 +193,171 @@ pub const UNAVAILABLE: &[&str] = &[
     "sops_decrypt_file",
 ];
 
-fn unavailable(_: FuncArgs) -> Res {
-    // hcl-rs prefixes the message with the function's name.
-    Err(
-        "not available during discovery: it needs AWS credentials or runs a command; \
-         Slipway evaluates units without either (move the value into a locals file or an input)"
-            .to_string(),
-    )
+/// A call shown as the user wrote it, for the reason of an unknown: `run_cmd("whoami")`.
+fn call_text(name: &str, a: &FuncArgs) -> String {
+    let args: Vec<String> = a
+        .iter()
+        .map(|v| match v {
+            Value::String(s) if !unknown::str_is_unknown(s) => format!("{s:?}"),
+            Value::String(_) => "(unknown)".to_string(),
+            other => super::funcs::type_name(other).to_string(),
+        })
+        .collect();
+    let mut text = format!("{name}({})", args.join(", "));
+    if text.len() > 120 {
+        let mut cut = 117;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
+/// The run's values, or `None` during discovery.
+fn run_values(f: &Frame) -> Option<&RunValues> {
+    f.ev.run_values()
+}
+
+/// An AWS identity value: unknown during discovery, from STS in a run.
+fn aws_identity(name: &str, a: &FuncArgs, pick: fn(&super::runtime::AwsIdentity) -> &str) -> Res {
+    let f = top()?;
+    match run_values(&f) {
+        None => Ok(unknown::value(&call_text(name, a))),
+        Some(run) => match &run.aws {
+            Some(id) => Ok(Value::String(pick(id).to_string())),
+            None => Err(
+                "this run has no AWS identity: the unit's environment names no plan or \
+                 apply role (slipway.toml or account.hcl) and Slipway runs without roles"
+                    .to_string(),
+            ),
+        },
+    }
+}
+
+fn get_aws_account_id(a: FuncArgs) -> Res {
+    aws_identity("get_aws_account_id", &a, |i| &i.account_id)
+}
+
+fn get_aws_caller_identity_arn(a: FuncArgs) -> Res {
+    aws_identity("get_aws_caller_identity_arn", &a, |i| &i.arn)
+}
+
+fn get_aws_caller_identity_user_id(a: FuncArgs) -> Res {
+    aws_identity("get_aws_caller_identity_user_id", &a, |i| &i.user_id)
+}
+
+fn get_aws_account_alias(a: FuncArgs) -> Res {
+    let f = top()?;
+    match run_values(&f) {
+        None => Ok(unknown::value(&call_text("get_aws_account_alias", &a))),
+        Some(_) => Err(
+            "not supported in a Slipway run (it needs IAM ListAccountAliases): \
+             set the alias as a local in account.hcl"
+                .to_string(),
+        ),
+    }
+}
+
+/// `run_cmd([--terragrunt-quiet,] command, args...)`: unknown during discovery; in a run,
+/// executed only where the environment allows it, in the unit's directory, its standard output
+/// (without the final newline) the value.
+fn run_cmd(a: FuncArgs) -> Res {
+    let f = top()?;
+    let Some(run) = run_values(&f) else {
+        return Ok(unknown::value(&call_text("run_cmd", &a)));
+    };
+    let Some(dir) = &run.run_cmd_dir else {
+        return Err(run.run_cmd_refusal.clone());
+    };
+    let mut words = Vec::new();
+    for (i, v) in a.iter().enumerate() {
+        match v {
+            Value::String(s) => words.push(s.clone()),
+            other => {
+                return Err(format!(
+                    "argument {} must be a string, got {}",
+                    i + 1,
+                    super::funcs::type_name(other)
+                ))
+            }
+        }
+    }
+    let quiet = ["--terragrunt-quiet", "--terragrunt-global-cache"];
+    while words.first().is_some_and(|w| quiet.contains(&w.as_str())) {
+        words.remove(0);
+    }
+    let Some((program, args)) = words.split_first() else {
+        return Err("needs a command to run".into());
+    };
+    let unit_dir = dir.join(&f.tg_dir);
+    let cwd = if unit_dir.is_dir() {
+        unit_dir
+    } else {
+        dir.clone()
+    };
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(&cwd)
+        .env_clear()
+        .envs(&run.env)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "{program} failed ({}): {}",
+            out.status,
+            stderr.trim().lines().last().unwrap_or_default()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(Value::String(
+        text.strip_suffix('\n').unwrap_or(&text).to_string(),
+    ))
+}
+
+/// `sops_decrypt_file(path)`: unknown during discovery; in a run, the file decrypted by the
+/// configured `sops` binary. The file counts as read by the unit.
+fn sops_decrypt_file(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the file path")?;
+    let rel = f.resolve(&path, f.file_dir())?;
+    if f.ev.snapshot().is_file(&rel) {
+        f.deps.borrow_mut().read(&rel, ReadKind::File, "");
+    }
+    let Some(run) = run_values(&f) else {
+        return Ok(unknown::value(&call_text("sops_decrypt_file", &a)));
+    };
+    let Some(sops) = &run.sops else {
+        return Err("no sops binary is configured for runs (SLIPWAY_SOPS)".into());
+    };
+    let bytes = f.ev.snapshot().read(&rel).map_err(|e| e.to_string())?;
+    let ext = rel.rsplit_once('.').map_or("", |(_, e)| e);
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let copy = dir.path().join(format!("secret.{ext}"));
+    std::fs::write(&copy, &*bytes).map_err(|e| format!("cannot copy {rel}: {e}"))?;
+    let out = std::process::Command::new(sops)
+        .arg("--decrypt")
+        .arg(&copy)
+        .env_clear()
+        .envs(&run.env)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", sops.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "sops could not decrypt {rel}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout)
+        .map(Value::String)
+        .map_err(|_| format!("{rel}: decrypted content is not UTF-8"))
 }
 
 fn arg_str(a: &FuncArgs, i: usize, what: &str) -> Result<String, String> {
@@ -212,6 +375,12 @@ impl Frame {
     /// Absolute form of a repo-relative path, as Terragrunt's functions return paths.
     pub fn abs(&self, rel: &str) -> String {
         self.ev.abs(rel)
+    }
+
+    /// The directory of the file being evaluated: relative paths of Terraform's file functions
+    /// start there.
+    pub fn file_dir(&self) -> &str {
+        self.include_dir.as_deref().unwrap_or(&self.tg_dir)
     }
 
     /// Resolves a path argument (absolute inside the repo, or relative to `base`) to a
@@ -274,6 +443,11 @@ fn read_terragrunt_config(a: FuncArgs) -> Res {
         if let Some(default) = a.get(1) {
             return Ok(default.clone());
         }
+        if run_values(&f).is_none() {
+            return Ok(unknown::value(&format!(
+                "read_terragrunt_config(\"{path}\"): {rel} is not in the repository"
+            )));
+        }
         return Err(format!("{rel} does not exist"));
     }
     let cycle = READING.with(|r| {
@@ -303,6 +477,9 @@ fn read_terragrunt_config(a: FuncArgs) -> Res {
     let mut deps = f.deps.borrow_mut();
     deps.read(&rel, ReadKind::ReadConfig, "");
     deps.merge(&result.deps, &rel);
+    if result.has_unknown {
+        unknown::note_produced();
+    }
     Ok(result.value.clone())
 }
 
@@ -354,16 +531,39 @@ fn get_path_to_repo_root(_: FuncArgs) -> Res {
     Ok(Value::String(relative(&f.tg_dir, "")))
 }
 
+/// `get_env(name, default)`: during discovery the process environment (the user's, on the
+/// command line), in a run the run's variables. Slipway's own settings and the cloud's and
+/// GitHub's credentials are never visible (see [`env_is_secret`]): for a configuration they are
+/// unset. An unset variable without a default is unknown during discovery and an error in a run.
 fn get_env(a: FuncArgs) -> Res {
+    let f = top()?;
     let name = arg_str(&a, 0, "the variable name")?;
-    match std::env::var(&name) {
-        Ok(v) => Ok(Value::String(v)),
-        Err(_) => match a.get(1) {
-            Some(d) => Ok(d.clone()),
-            None => Err(format!(
-                "environment variable {name} is not set and no default was given"
-            )),
-        },
+    let refused = env_is_secret(&name);
+    let value = if refused {
+        None
+    } else {
+        match run_values(&f) {
+            Some(run) => run.env.get(&name).cloned(),
+            None => std::env::var(&name).ok(),
+        }
+    };
+    if let Some(v) = value {
+        return Ok(Value::String(v));
+    }
+    if let Some(d) = a.get(1) {
+        return Ok(d.clone());
+    }
+    let why = if refused {
+        format!(
+            "environment variable {name} may not be read by a configuration \
+             (it holds Slipway's settings or a credential)"
+        )
+    } else {
+        format!("environment variable {name} is not set and no default was given")
+    };
+    match run_values(&f) {
+        None => Ok(unknown::value(&format!("get_env(\"{name}\"): {why}"))),
+        Some(_) => Err(why),
     }
 }
 
@@ -400,13 +600,27 @@ fn get_terraform_commands_that_need_parallelism(_: FuncArgs) -> Res {
     Ok(strings(&["apply", "plan", "destroy"]))
 }
 
+/// `file(path)`: a relative path is resolved from the directory of the file being evaluated
+/// (an included or read configuration's own), as Terraform's functions resolve it in
+/// Terragrunt. A file that is not in the repository (ignored by git, made by CI) is unknown
+/// during discovery, and watched: its appearance affects the unit.
 fn file(a: FuncArgs) -> Res {
     let f = top()?;
     let path = arg_str(&a, 0, "the file path")?;
-    let rel = f.resolve(&path, &f.tg_dir)?;
-    let text = f.ev.snapshot().read_text(&rel).map_err(|e| e.to_string())?;
-    f.deps.borrow_mut().read(&rel, ReadKind::File, "");
-    Ok(Value::String(text))
+    let rel = f.resolve(&path, f.file_dir())?;
+    match f.ev.snapshot().read_text(&rel) {
+        Ok(text) => {
+            f.deps.borrow_mut().read(&rel, ReadKind::File, "");
+            Ok(Value::String(text))
+        }
+        Err(ReadError::NotFound(_)) if run_values(&f).is_none() => {
+            f.deps.borrow_mut().probes.insert(rel.clone());
+            Ok(unknown::value(&format!(
+                "file(\"{path}\"): {rel} is not in the repository"
+            )))
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `templatefile(path, vars)`: the file rendered as a template with `vars` and the functions
@@ -428,7 +642,7 @@ fn templatefile(a: FuncArgs) -> Res {
             ))
         }
     };
-    let rel = f.resolve(&path, &f.tg_dir)?;
+    let rel = f.resolve(&path, f.file_dir())?;
     let text = f.ev.snapshot().read_text(&rel).map_err(|e| e.to_string())?;
     f.deps.borrow_mut().read(&rel, ReadKind::File, "");
     let template: hcl::Template = text
@@ -449,7 +663,7 @@ fn templatefile(a: FuncArgs) -> Res {
 fn fileexists(a: FuncArgs) -> Res {
     let f = top()?;
     let path = arg_str(&a, 0, "the file path")?;
-    let rel = f.resolve(&path, &f.tg_dir)?;
+    let rel = f.resolve(&path, f.file_dir())?;
     let exists = f.ev.snapshot().is_file(&rel);
     if !exists {
         refuse_escaping_link(f.ev.snapshot(), &rel)?;

@@ -13,8 +13,11 @@ use hcl::{Body, Expression, Map, Value};
 use super::context::{self, Deps, Frame, ReadKind};
 use super::funcs;
 use super::parse::{block_key, Parsed, SyntaxError};
-use super::EvalError;
+use super::runtime::RunValues;
+use super::{unknown, EvalError};
 use crate::snapshot::{normalize, parent, Snapshot};
+
+mod aware;
 
 /// Parses and evaluations shared across units, threads and revisions. Parses are keyed by git
 /// blob id; a `read_terragrunt_config` result is reused while every file it looked at is
@@ -31,6 +34,8 @@ pub struct ReadResult {
     pub deps: Deps,
     /// The unit directory `get_original_terragrunt_dir()` gave, when the file called it.
     original_dir: Option<String>,
+    /// The value holds a value unknown during discovery.
+    pub has_unknown: bool,
     key: Vec<(String, Option<Oid>)>,
 }
 
@@ -62,6 +67,9 @@ pub struct UnitEval {
     pub deps: Deps,
     /// Attributes that need dependency outputs that are not known yet (no mock outputs).
     pub deferred: Vec<String>,
+    /// Why some value of the configuration is unknown during discovery (`run_cmd("whoami")`),
+    /// when one is: a run evaluates the unit again with what it knows.
+    pub unknown: Option<String>,
 }
 
 /// Evaluates configuration files of one snapshot. One per thread; cheap to make.
@@ -72,6 +80,8 @@ pub struct Evaluator {
     /// Read results already checked against this evaluator's snapshot: thousands of units
     /// read the same few account, region and env files.
     checked: RefCell<HashMap<String, Arc<ReadResult>>>,
+    /// What a run knows; `None` during discovery.
+    run: Option<Arc<RunValues>>,
 }
 
 const KNOWN_BLOCKS: &[&str] = &[
@@ -147,7 +157,23 @@ impl Evaluator {
             root_abs,
             cache,
             checked: RefCell::new(HashMap::new()),
+            run: None,
         })
+    }
+
+    /// An evaluator for a run: the functions that need the outside world give `run`'s values
+    /// instead of unknowns.
+    pub fn for_run(snap: Arc<Snapshot>, cache: Arc<EvalCache>, run: Arc<RunValues>) -> Rc<Self> {
+        let mut ev = Evaluator::new(snap, cache);
+        if let Some(e) = Rc::get_mut(&mut ev) {
+            e.run = Some(run);
+        }
+        ev
+    }
+
+    /// The run's values, `None` during discovery.
+    pub fn run_values(&self) -> Option<&RunValues> {
+        self.run.as_deref()
     }
 
     pub fn snapshot(&self) -> &Snapshot {
@@ -237,11 +263,16 @@ impl Evaluator {
         let merged = merged_config(&fe);
         let includes = fe.includes.iter().map(|(i, _)| i.clone()).collect();
         let deps = deps.borrow().clone();
+        let unknown = merged
+            .iter()
+            .filter(|(k, _)| k.as_str() != "locals")
+            .find_map(|(_, v)| unknown::reason(v));
         Ok(UnitEval {
             config: merged,
             includes,
             deps,
             deferred: fe.deferred,
+            unknown,
         })
     }
 
@@ -318,8 +349,10 @@ impl Evaluator {
         for p in deps.reads.keys().chain(deps.probes.iter()) {
             key.push((p.clone(), self.snap.blob_id(p)));
         }
+        let value = Value::Object(merged_config(&fe));
         Ok(Arc::new(ReadResult {
-            value: Value::Object(merged_config(&fe)),
+            has_unknown: unknown::contains(&value),
+            value,
             original_dir: deps.uses_original_dir.then(|| original_dir.to_string()),
             deps,
             key,
@@ -377,6 +410,30 @@ impl Evaluator {
         let err = |key: &str, construct: &str, msg: String| {
             EvalError::new(file, parsed.line(key), construct, msg)
         };
+        // An error inside a block names the line of the attribute that failed.
+        let attr_err = |key: &str, construct: &str, e: AttrError| {
+            EvalError::new(
+                file,
+                parsed.attr_line(key, &e.attr),
+                construct,
+                e.to_string(),
+            )
+        };
+        // A value discovery must know, refused when it is unknown.
+        let known = |key: &str, attr: &str, construct: &str, v: &Value| match unknown::reason(v) {
+            Some(why) => Err(EvalError::new(
+                file,
+                parsed.attr_line(key, attr),
+                construct,
+                format!(
+                    "`{attr}` must be known during discovery, but it depends on {why}: \
+                     Slipway finds units without credentials, environment or commands \
+                     (move the value into a file of the repository)"
+                ),
+            )),
+            None => Ok(()),
+        };
+        let start_unknowns = unknown::produced();
         let mut ctx = Scope::new();
 
         // Unknown top-level constructs are errors, as they are for Terragrunt.
@@ -433,7 +490,10 @@ impl Evaluator {
                 ));
             }
             let attrs =
-                block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, &construct, m))?;
+                block_body_attrs(&block.body, &ctx).map_err(|e| attr_err(&key, &construct, e))?;
+            if let Some(p) = attrs.get("path") {
+                known(&key, "path", &construct, p)?;
+            }
             let path = match attrs.get("path") {
                 Some(Value::String(p)) => p.clone(),
                 _ => return Err(err(&key, &construct, "needs a string `path`".into())),
@@ -536,6 +596,10 @@ impl Evaluator {
             "include",
             bare_include.unwrap_or(Value::Object(include_var)),
         );
+        // An included file that holds unknowns taints everything that may read it.
+        if unknown::produced() != start_unknowns {
+            ctx.taint();
+        }
         context::set_includes(
             includes
                 .iter()
@@ -609,7 +673,8 @@ impl Evaluator {
         for block in body.blocks().filter(|b| b.identifier() == "feature") {
             let name = block.labels().first().map(|l| l.as_str().to_string());
             let key = block_key("feature", labels(block));
-            let attrs = block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, "feature", m))?;
+            let attrs =
+                block_body_attrs(&block.body, &ctx).map_err(|e| attr_err(&key, "feature", e))?;
             let mut f = Map::new();
             f.insert(
                 "value".into(),
@@ -630,14 +695,23 @@ impl Evaluator {
             };
             let construct = format!("dependency \"{name}\"");
             let mut attrs =
-                block_body_attrs(&block.body, &ctx).map_err(|m| err(&key, &construct, m))?;
+                block_body_attrs(&block.body, &ctx).map_err(|e| attr_err(&key, &construct, e))?;
+            for attr in ["config_path", "enabled", "skip_outputs"] {
+                if let Some(v) = attrs.get(attr) {
+                    known(&key, attr, &construct, v)?;
+                }
+            }
             let config_path = match attrs.get("config_path") {
                 Some(Value::String(p)) => p.clone(),
                 _ => return Err(err(&key, &construct, "needs a string `config_path`".into())),
             };
-            let rel = self
+            let mut rel = self
                 .resolve(&config_path, tg_dir)
                 .map_err(|m| err(&key, &construct, m))?;
+            // `config_path = "../vpc/terragrunt.hcl"` names the unit in ../vpc.
+            if let Some(dir) = rel.strip_suffix("/terragrunt.hcl") {
+                rel = dir.to_string();
+            }
             attrs.insert("config_path".into(), Value::String(rel));
             let mut var = Map::new();
             let outputs = outputs
@@ -650,7 +724,10 @@ impl Evaluator {
                 var.insert("inputs".into(), i.clone());
             }
             dependency_var.insert(name.clone(), Value::Object(var));
-            dependency_blocks.insert(name, Value::Object(attrs));
+            // `enabled = false`: the block is not a dependency (Terragrunt ignores it).
+            if !matches!(attrs.get("enabled"), Some(Value::Bool(false))) {
+                dependency_blocks.insert(name, Value::Object(attrs));
+            }
         }
         ctx.declare_var("dependency", Value::Object(dependency_var));
 
@@ -686,7 +763,7 @@ impl Evaluator {
                     let _ = e;
                     continue;
                 }
-                Err(e) => return Err(err(&key, &key, e)),
+                Err(e) => return Err(attr_err(&key, &key, e)),
             };
             match block.labels().first() {
                 Some(l) => {
@@ -713,6 +790,25 @@ impl Evaluator {
                 }
             }
         }
+        // What decides which units exist, what they depend on and where their code comes from
+        // must be known now.
+        if let Some(v) = out.get("skip") {
+            known("skip", "skip", "skip", v)?;
+        }
+        for (block, attr) in [
+            ("terraform", "source"),
+            ("exclude", "if"),
+            ("exclude", "actions"),
+            ("dependencies", "paths"),
+        ] {
+            if let Some(v) = out
+                .get(block)
+                .and_then(Value::as_object)
+                .and_then(|b| b.get(attr))
+            {
+                known(block, attr, &format!("{block}.{attr}"), v)?;
+            }
+        }
         Ok(FileEval {
             value: out,
             includes,
@@ -735,6 +831,8 @@ struct Scope {
     ctx: RefCell<PooledContext>,
     vars: Map<String, Value>,
     synced: std::cell::Cell<bool>,
+    /// Some variable may hold an unknown: expressions are evaluated unknown-aware.
+    tainted: std::cell::Cell<bool>,
 }
 
 impl Scope {
@@ -747,7 +845,12 @@ impl Scope {
             ctx: RefCell::new(PooledContext::take()),
             vars,
             synced: std::cell::Cell::new(false),
+            tainted: std::cell::Cell::new(false),
         }
+    }
+
+    fn taint(&self) {
+        self.tainted.set(true);
     }
 
     fn declare_var(&mut self, name: &str, value: Value) {
@@ -871,11 +974,23 @@ fn eager_can(_: hcl::eval::FuncArgs) -> Result<Value, String> {
 fn eval(expr: &Expression, scope: &Scope) -> Result<Value, String> {
     // hcl's number arithmetic panics on some input (`x % 0`, i64 overflow): the panic is
     // turned into this expression's error, with the file and line its caller adds.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_inner(expr, scope)))
-        .unwrap_or_else(|panic| {
-            let what = super::panic_message(&*panic).unwrap_or_else(|| "arithmetic error".into());
-            Err(format!("cannot evaluate: {what}"))
-        })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Most configurations never meet an unknown: they pay one counter read. An expression
+        // that met one is evaluated again, unknown-aware, as is every later one of its file.
+        if !scope.tainted.get() {
+            let before = unknown::produced();
+            let r = eval_inner(expr, scope);
+            if unknown::produced() == before {
+                return r;
+            }
+            scope.taint();
+        }
+        eval_aware(expr, scope)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = super::panic_message(&*panic).unwrap_or_else(|| "arithmetic error".into());
+        Err(format!("cannot evaluate: {what}"))
+    })
 }
 
 fn eval_inner(expr: &Expression, scope: &Scope) -> Result<Value, String> {
@@ -898,13 +1013,18 @@ fn eval_inner(expr: &Expression, scope: &Scope) -> Result<Value, String> {
 
 fn eval_in(expr: &Expression, ctx: &Context<'_>) -> Result<Value, String> {
     if has_lazy(expr) {
-        let rewritten = rewrite_lazy(expr, ctx)?;
-        rewritten
-            .evaluate(ctx)
-            .map_err(|e| clean_error(&e.to_string()))
+        aware::eval(expr, ctx, &Map::new())
     } else {
         expr.evaluate(ctx).map_err(|e| clean_error(&e.to_string()))
     }
+}
+
+/// Unknown-aware evaluation (see [`aware`]), for a scope where some value may be unknown.
+fn eval_aware(expr: &Expression, scope: &Scope) -> Result<Value, String> {
+    let mut residual = false;
+    let inlined = inline_vars(expr, &scope.vars, &mut Vec::new(), &mut residual);
+    let ctx = scope.synced_ctx();
+    aware::eval(inlined.as_ref().unwrap_or(expr), &ctx, &scope.vars)
 }
 
 /// Replaces each variable traversal whose value is known (`local.env.locals.sizing`,
@@ -1115,10 +1235,11 @@ fn inline_vars(
             Some(Expression::ForExpr(Box::new(g)))
         }
         Expression::Variable(v) => {
-            if vars.contains_key(v.as_str()) && !bound.iter().any(|b| b == v.as_str()) {
-                *residual = true;
+            if bound.iter().any(|b| b == v.as_str()) {
+                return None;
             }
-            None
+            vars.get(v.as_str())
+                .map(|value| Expression::from(value.clone()))
         }
         Expression::Null | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {
             None
@@ -1154,90 +1275,20 @@ fn has_lazy(expr: &Expression) -> bool {
             hcl::expr::Operation::Unary(u) => has_lazy(&u.expr),
             hcl::expr::Operation::Binary(b) => has_lazy(&b.lhs_expr) || has_lazy(&b.rhs_expr),
         },
-        Expression::Traversal(t) => has_lazy(&t.expr),
+        Expression::Traversal(t) => {
+            has_lazy(&t.expr)
+                || t.operators
+                    .iter()
+                    .any(|op| matches!(op, hcl::expr::TraversalOperator::Index(ix) if has_lazy(ix)))
+        }
+        Expression::ForExpr(f) => {
+            has_lazy(&f.collection_expr)
+                || has_lazy(&f.value_expr)
+                || f.key_expr.as_ref().is_some_and(has_lazy)
+                || f.cond_expr.as_ref().is_some_and(has_lazy)
+        }
         _ => false,
     }
-}
-
-/// Replaces each `try(...)`/`can(...)` (outside `for` bodies and templates) by its value.
-fn rewrite_lazy(expr: &Expression, ctx: &Context<'_>) -> Result<Expression, String> {
-    Ok(match expr {
-        Expression::FuncCall(f) if is_lazy_call(f) => {
-            let is_try = f.name.name.as_str() == "try";
-            let mut last_err = None;
-            for arg in &f.args {
-                let attempt = rewrite_lazy(arg, ctx)
-                    .and_then(|a| a.evaluate(ctx).map_err(|e| clean_error(&e.to_string())));
-                match attempt {
-                    Ok(v) => {
-                        return Ok(if is_try {
-                            Expression::from(v)
-                        } else {
-                            Expression::Bool(true)
-                        })
-                    }
-                    Err(e) => last_err = Some(e),
-                }
-                if !is_try {
-                    break;
-                }
-            }
-            if !is_try {
-                return Ok(Expression::Bool(false));
-            }
-            return Err(last_err
-                .map(|e| {
-                    format!("try: no argument could be evaluated; the last one failed with: {e}")
-                })
-                .unwrap_or_else(|| "try: needs at least one argument".into()));
-        }
-        Expression::FuncCall(f) => {
-            let mut g = (**f).clone();
-            g.args = f
-                .args
-                .iter()
-                .map(|a| rewrite_lazy(a, ctx))
-                .collect::<Result<_, _>>()?;
-            Expression::FuncCall(Box::new(g))
-        }
-        Expression::Array(a) => Expression::Array(
-            a.iter()
-                .map(|e| rewrite_lazy(e, ctx))
-                .collect::<Result<_, _>>()?,
-        ),
-        Expression::Object(o) => {
-            let mut m = hcl::Object::new();
-            for (k, v) in o {
-                m.insert(k.clone(), rewrite_lazy(v, ctx)?);
-            }
-            Expression::Object(m)
-        }
-        Expression::Parenthesis(e) => Expression::Parenthesis(Box::new(rewrite_lazy(e, ctx)?)),
-        Expression::Conditional(c) => {
-            let mut d = (**c).clone();
-            d.cond_expr = rewrite_lazy(&c.cond_expr, ctx)?;
-            d.true_expr = rewrite_lazy(&c.true_expr, ctx)?;
-            d.false_expr = rewrite_lazy(&c.false_expr, ctx)?;
-            Expression::Conditional(Box::new(d))
-        }
-        Expression::Operation(op) => {
-            let mut o = (**op).clone();
-            match &mut o {
-                hcl::expr::Operation::Unary(u) => u.expr = rewrite_lazy(&u.expr, ctx)?,
-                hcl::expr::Operation::Binary(b) => {
-                    b.lhs_expr = rewrite_lazy(&b.lhs_expr, ctx)?;
-                    b.rhs_expr = rewrite_lazy(&b.rhs_expr, ctx)?;
-                }
-            }
-            Expression::Operation(Box::new(o))
-        }
-        Expression::Traversal(t) => {
-            let mut u = (**t).clone();
-            u.expr = rewrite_lazy(&t.expr, ctx)?;
-            Expression::Traversal(Box::new(u))
-        }
-        other => other.clone(),
-    })
 }
 
 /// Names of the locals an expression refers to (`local.x` -> `x`).
@@ -1337,22 +1388,40 @@ fn body_mentions_var(body: &Body, name: &str) -> bool {
         || body.blocks().any(|b| body_mentions_var(&b.body, name))
 }
 
+/// An attribute of a block that failed to evaluate (`path` of `include "root"`).
+struct AttrError {
+    /// The attribute's name; for a nested block, the nested block's type.
+    attr: String,
+    message: String,
+}
+
+impl std::fmt::Display for AttrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.attr, self.message)
+    }
+}
+
 /// Evaluates a block body's attributes (nested blocks ignored).
-fn block_body_attrs(body: &Body, ctx: &Scope) -> Result<Map<String, Value>, String> {
+fn block_body_attrs(body: &Body, ctx: &Scope) -> Result<Map<String, Value>, AttrError> {
     let mut out = Map::new();
     for attr in body.attributes() {
-        let v = eval(attr.expr(), ctx).map_err(|e| format!("{}: {e}", attr.key()))?;
+        let v = eval(attr.expr(), ctx).map_err(|message| AttrError {
+            attr: attr.key().to_string(),
+            message,
+        })?;
         out.insert(attr.key().to_string(), v);
     }
     Ok(out)
 }
 
 /// Evaluates a block body into an object: attributes by name, nested blocks by type (and label).
-fn block_value(body: &Body, ctx: &Scope) -> Result<Value, String> {
+fn block_value(body: &Body, ctx: &Scope) -> Result<Value, AttrError> {
     let mut out = block_body_attrs(body, ctx)?;
     for block in body.blocks() {
-        let v =
-            block_value(&block.body, ctx).map_err(|e| format!("{}: {e}", block.identifier()))?;
+        let v = block_value(&block.body, ctx).map_err(|e| AttrError {
+            attr: block.identifier().to_string(),
+            message: e.to_string(),
+        })?;
         match block.labels().first() {
             Some(l) => {
                 let entry = out

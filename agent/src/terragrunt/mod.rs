@@ -6,6 +6,7 @@ pub mod eval;
 pub mod funcs;
 pub mod modules;
 pub mod parse;
+pub mod runtime;
 pub mod unknown;
 
 use std::fmt;
