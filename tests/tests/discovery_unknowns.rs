@@ -302,3 +302,33 @@ fn file_in_an_included_configuration_is_read_from_that_files_directory() {
     let inputs = slipway_tests::config_json(unit(&view, APP))["inputs"].clone();
     assert_eq!(inputs["port"], Json::from("443"));
 }
+
+#[test]
+fn file_digests_and_fileset_read_the_repository_and_count_as_read() {
+    let r = repo_with(&[
+        ("live/app/policies/a.json", "{}"),
+        ("live/app/policies/b.json", "[]"),
+        ("live/app/policies/readme.md", "x"),
+        (
+            APP_FILE,
+            r#"inputs = {
+  sum     = filesha256("policies/a.json")
+  b64     = filebase64("policies/b.json")
+  files   = fileset("policies", "*.json")
+  missing = filemd5("generated.bin")
+}
+"#,
+        ),
+    ]);
+    let view = r.graph_at_head();
+    let u = unit(&view, APP);
+    let inputs = slipway_tests::config_json(u)["inputs"].clone();
+    assert_eq!(
+        inputs["sum"],
+        Json::from("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+    );
+    assert_eq!(inputs["b64"], Json::from("W10="));
+    assert_eq!(inputs["files"], serde_json::json!(["a.json", "b.json"]));
+    assert!(unknown_input(&r, "missing").contains("live/app/generated.bin"));
+    assert!(u.reads().contains_key("live/app/policies/b.json"));
+}

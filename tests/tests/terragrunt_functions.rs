@@ -554,7 +554,6 @@ fn every_terraform_function_is_defined() {
 }
 
 #[test]
-#[ignore = "registered in context.rs, where the repository snapshot is (see funcs::file_function)"]
 fn every_terraform_file_function_is_defined() {
     assert_eq!(undefined(FILE_FUNCTIONS), Vec::<String>::new());
 }

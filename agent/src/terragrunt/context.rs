@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::Value;
@@ -174,6 +175,14 @@ pub fn register(ctx: &mut Context<'_>) {
         ("run_cmd", run_cmd),
         ("sops_decrypt_file", sops_decrypt_file),
         ("templatefile", templatefile),
+        ("filebase64", filebase64),
+        ("filemd5", filemd5),
+        ("filesha1", filesha1),
+        ("filesha256", filesha256),
+        ("filesha512", filesha512),
+        ("filebase64sha256", filebase64sha256),
+        ("filebase64sha512", filebase64sha512),
+        ("fileset", fileset),
     ];
     for (name, f) in table {
         ctx.declare_func(
@@ -621,6 +630,77 @@ fn file(a: FuncArgs) -> Res {
         }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The bytes of a file argument, resolved like `file()`'s and counted as read; `None` (an
+/// unknown) during discovery when the file is not in the repository.
+fn read_bytes(f: &Frame, name: &str, a: &FuncArgs) -> Result<Result<Arc<[u8]>, Value>, String> {
+    let path = arg_str(a, 0, "the file path")?;
+    let rel = f.resolve(&path, f.file_dir())?;
+    match f.ev.snapshot().read(&rel) {
+        Ok(bytes) => {
+            f.deps.borrow_mut().read(&rel, ReadKind::File, "");
+            Ok(Ok(bytes))
+        }
+        Err(ReadError::NotFound(_)) if run_values(f).is_none() => {
+            f.deps.borrow_mut().probes.insert(rel.clone());
+            Ok(Err(unknown::value(&format!(
+                "{name}(\"{path}\"): {rel} is not in the repository"
+            ))))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `filebase64`, `filemd5`, ... : Terraform's digest of a file's bytes.
+fn file_digest(name: &str, a: FuncArgs) -> Res {
+    let f = top()?;
+    match read_bytes(&f, name, &a)? {
+        Ok(bytes) => super::funcs::file_function(name, &bytes),
+        Err(unknown) => Ok(unknown),
+    }
+}
+
+macro_rules! file_digests {
+    ($($name:ident),*) => {
+        $(fn $name(a: FuncArgs) -> Res {
+            file_digest(stringify!($name), a)
+        })*
+    };
+}
+file_digests!(
+    filebase64,
+    filemd5,
+    filesha1,
+    filesha256,
+    filesha512,
+    filebase64sha256,
+    filebase64sha512
+);
+
+/// `fileset(path, pattern)`: the repository's files under `path` matching `pattern`, relative to
+/// `path`; each counts as read by the unit.
+fn fileset(a: FuncArgs) -> Res {
+    let f = top()?;
+    let path = arg_str(&a, 0, "the directory")?;
+    let pattern = arg_str(&a, 1, "the pattern")?;
+    let dir = f.resolve(&path, f.file_dir())?;
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let under: Vec<&str> =
+        f.ev.snapshot()
+            .paths()
+            .filter_map(|p| p.strip_prefix(&prefix))
+            .collect();
+    let found = super::funcs::fileset_match(&pattern, &under)?;
+    let mut deps = f.deps.borrow_mut();
+    for rel in &found {
+        deps.read(&format!("{prefix}{rel}"), ReadKind::File, "fileset");
+    }
+    Ok(Value::Array(found.into_iter().map(Value::String).collect()))
 }
 
 /// `templatefile(path, vars)`: the file rendered as a template with `vars` and the functions
