@@ -31,6 +31,9 @@ pub enum Reason {
     Removed { file: String },
     /// A unit it depends on is affected (`--include-dependents`).
     Dependency { unit: String },
+    /// The unit could not be evaluated at the change's head: it is listed, never left out, so
+    /// that the review shows it failed.
+    Unevaluated { error: String },
 }
 
 impl std::fmt::Display for Reason {
@@ -51,6 +54,7 @@ impl std::fmt::Display for Reason {
                 write!(f, "{file} was deleted: its resources will be destroyed")
             }
             Reason::Dependency { unit } => write!(f, "depends on affected unit {unit}"),
+            Reason::Unevaluated { error } => write!(f, "could not be evaluated: {error}"),
         }
     }
 }
@@ -62,6 +66,8 @@ pub enum Status {
     Changed,
     Removed,
     Dependent,
+    /// Touched by the change, but its configuration could not be evaluated.
+    Failed,
 }
 
 /// One affected unit.

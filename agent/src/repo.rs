@@ -238,6 +238,39 @@ impl Repo {
             })
             .cloned()
             .collect();
+        // A unit that cannot be evaluated is never silently left out: touched by the change
+        // (its own files, what it was seen to include, or what it read when it last evaluated),
+        // it is listed as failed, and the review shows it.
+        let mut units = units;
+        let failed: Vec<(&str, &EvalError)> = head_view
+            .inventory
+            .failed()
+            .filter(|(dir, _)| !units.iter().any(|u| u.path == *dir))
+            .collect();
+        if !failed.is_empty() {
+            let base_view = self.view_at(start)?;
+            let before = affected::reasons_by_unit(&base_view.inventory, &changed_files);
+            for (dir, e) in failed {
+                let touched = before.contains_key(dir)
+                    || changed_files.iter().any(|c| {
+                        config::path_has_prefix(&c.path, dir)
+                            || e.included.contains(&c.path)
+                            || c.path == e.file
+                    })
+                    || (touches_shared && !base_view.inventory.units.contains_key(dir));
+                if touched {
+                    units.push(Affected {
+                        path: dir.to_string(),
+                        env: head_view.config.env_for_path(dir).map(str::to_string),
+                        status: affected::Status::Failed,
+                        reasons: vec![affected::Reason::Unevaluated {
+                            error: e.to_string(),
+                        }],
+                    });
+                }
+            }
+            units.sort_by(|a, b| a.path.cmp(&b.path));
+        }
         Ok(ChangeSet {
             base: base_oid,
             head: head_oid,

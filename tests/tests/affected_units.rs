@@ -577,7 +577,9 @@ fn a_change_that_breaks_one_unit_reports_it_with_file_and_line_and_lists_the_oth
     );
     r.commit("vpcs");
     let change = r.affected_since(&base, false);
-    assert_eq!(paths(&change.units), [PROD_VPC]);
+    // The broken unit is listed as failed, never left out.
+    assert_eq!(paths(&change.units), [DEV_VPC, PROD_VPC]);
+    assert_eq!(change.units[0].status, agent::affected::Status::Failed);
     assert_eq!(change.errors.len(), 1, "{:?}", change.errors);
     let e = &change.errors[0];
     assert_eq!(e.file, format!("{DEV_VPC}/terragrunt.hcl"));

@@ -332,3 +332,72 @@ fn file_digests_and_fileset_read_the_repository_and_count_as_read() {
     assert!(unknown_input(&r, "missing").contains("live/app/generated.bin"));
     assert!(u.reads().contains_key("live/app/policies/b.json"));
 }
+
+#[test]
+fn a_unit_that_stops_evaluating_is_listed_as_failed_never_dropped() {
+    let r = repo_with(&[
+        ("modules/app/main.tf", "variable \"name\" {}\n"),
+        (
+            "live/a/terragrunt.hcl",
+            "terraform {\n  source = \"../../modules/app\"\n}\n",
+        ),
+        (
+            "live/b/terragrunt.hcl",
+            "terraform {\n  source = \"../../modules/app\"\n}\n",
+        ),
+    ]);
+    // The change breaks b's configuration and changes the module both use.
+    r.write(
+        "live/b/terragrunt.hcl",
+        "terraform {\n  source = \"../../modules/app\"\n}\ninputs = {\n  x = local.nowhere\n}\n",
+    );
+    r.write(
+        "modules/app/main.tf",
+        "variable \"name\" {}\nvariable \"size\" {}\n",
+    );
+    r.commit("break b");
+    let repo = agent::repo::Repo::open(r.path()).expect("open");
+    let change = repo.affected("HEAD~1", "HEAD", false).expect("affected");
+    let listed: Vec<(&str, agent::affected::Status)> = change
+        .units
+        .iter()
+        .map(|u| (u.path.as_str(), u.status))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("live/a", agent::affected::Status::Changed),
+            ("live/b", agent::affected::Status::Failed)
+        ]
+    );
+    assert!(change.units[1].reasons[0]
+        .to_string()
+        .contains("could not be evaluated"));
+}
+
+#[test]
+fn a_unit_broken_when_only_its_module_changes_is_still_listed() {
+    let r = repo_with(&[
+        ("modules/app/main.tf", "variable \"name\" {}\n"),
+        (
+            "live/b/terragrunt.hcl",
+            "terraform {\n  source = \"../../modules/app\"\n}\n",
+        ),
+    ]);
+    r.write(
+        "live/b/terragrunt.hcl",
+        "terraform {\n  source = \"../../modules/app\"\n}\ninputs = {\n  x = local.nowhere\n}\n",
+    );
+    r.commit("break b");
+    r.write(
+        "modules/app/main.tf",
+        "variable \"name\" {}\nvariable \"size\" {}\n",
+    );
+    r.commit("module change only");
+    let repo = agent::repo::Repo::open(r.path()).expect("open");
+    let change = repo.affected("HEAD~1", "HEAD", false).expect("affected");
+    let paths: Vec<&str> = change.units.iter().map(|u| u.path.as_str()).collect();
+    // b fails at both revisions: nothing says which module it uses, so it is listed only
+    // when the change touches its own directory or what it includes.
+    assert!(paths.is_empty() || paths == ["live/b"], "{paths:?}");
+}

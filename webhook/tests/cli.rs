@@ -101,12 +101,16 @@ fn a_broken_root_configuration_is_one_error_line_naming_the_units_it_failed() {
         );
     }
     let out = slipway(&["graph", "--repo", &dir.path().display().to_string()]);
-    assert_eq!(out.status.code(), Some(1));
+    // Units that fail are warnings: the command lists what it could and succeeds.
+    assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        errors[0].starts_with("error: live/terragrunt.hcl:1: inputs:"),
+        errors[0].starts_with("warning: live/terragrunt.hcl:1: inputs:"),
         "{stderr}"
     );
     assert!(

@@ -62,10 +62,22 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
+            let errors: Vec<_> = inv
+                .failed()
+                .map(|(path, e)| {
+                    serde_json::json!({
+                        "path": path,
+                        "file": e.file,
+                        "line": e.line,
+                        "construct": e.construct,
+                        "message": e.message,
+                    })
+                })
+                .collect();
             let doc = serde_json::json!({
                 "units": units,
                 "problems": view.graph.problems,
-                "errors": inv.errors,
+                "errors": errors,
             });
             out = serde_json::to_string_pretty(&doc)?;
             out.push('\n');
@@ -128,13 +140,30 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
         }
     }
     print!("{out}");
+    // Units that fail to evaluate are warnings: the others are listed and right. A repository
+    // with Terragrunt files but no unit says why.
     for e in agent::terragrunt::summarize(&inv.errors) {
-        eprintln!("error: {e}");
+        eprintln!("warning: {e}");
+    }
+    if inv.units.is_empty() && inv.errors.is_empty() {
+        let hcl = view
+            .snapshot
+            .paths()
+            .filter(|p| p.ends_with(".hcl"))
+            .count();
+        if hcl > 0 {
+            let live = view.config.live_dir.as_deref().unwrap_or("the repository");
+            eprintln!(
+                "warning: no Terragrunt unit found: {hcl} .hcl files, but no terragrunt.hcl \
+                 under {live} that is not included by another (a root named terragrunt.hcl is \
+                 a parent; stacks in terragrunt.stack.hcl are not expanded yet)"
+            );
+        }
     }
     for p in &view.graph.problems {
         eprintln!("error: {p}");
     }
-    Ok(if inv.errors.is_empty() && view.graph.problems.is_empty() {
+    Ok(if view.graph.problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

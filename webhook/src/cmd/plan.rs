@@ -141,7 +141,16 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
                         Outcome::Failed("the unit was not planned".into())
                     }
                 },
-                None => Outcome::Failed("the unit could not be evaluated".into()),
+                None => {
+                    failed = true;
+                    Outcome::Failed(
+                        a.reasons
+                            .iter()
+                            .map(ToString::to_string)
+                            .find(|r| r.starts_with("could not be evaluated"))
+                            .unwrap_or_else(|| "the unit could not be evaluated".into()),
+                    )
+                }
             },
         };
         units.push(UnitReview {
