@@ -499,6 +499,27 @@ fn build_unit(
         }
     }
 
+    // terragrunt-atlantis-config's `extra_atlantis_dependencies`: files (or directories) the
+    // unit's users declared it depends on; a change to them affects the unit.
+    if let Some(Value::Array(extra)) = get(cfg, &["locals", "extra_atlantis_dependencies"]) {
+        for p in extra {
+            let Some(p) = crate::terragrunt::unknown::known_str(p) else {
+                continue;
+            };
+            let rel = ev
+                .resolve(p, dir)
+                .map_err(|m| EvalError::new(&file, 0, "locals.extra_atlantis_dependencies", m))?;
+            if snap.is_dir(&rel) {
+                module_dirs.insert(rel);
+            } else {
+                deps.probes.insert(rel.clone());
+                if snap.is_file(&rel) {
+                    deps.read(&rel, ReadKind::File, "extra_atlantis_dependencies");
+                }
+            }
+        }
+    }
+
     // Dependencies.
     let mut dependency_blocks = BTreeMap::new();
     if let Some(Value::Object(d)) = cfg.get("dependency") {

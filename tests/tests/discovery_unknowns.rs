@@ -401,3 +401,38 @@ fn a_unit_broken_when_only_its_module_changes_is_still_listed() {
     // when the change touches its own directory or what it includes.
     assert!(paths.is_empty() || paths == ["live/b"], "{paths:?}");
 }
+
+#[test]
+fn extra_atlantis_dependencies_are_read_by_the_unit() {
+    let r = repo_with(&[
+        ("live/shared/versions.yaml", "a: 1\n"),
+        ("live/shared/policies/p.json", "{}"),
+        (
+            APP_FILE,
+            "locals {\n  extra_atlantis_dependencies = [\"../shared/versions.yaml\", \"../shared/policies\"]\n}\n",
+        ),
+    ]);
+    r.write("live/shared/versions.yaml", "a: 2\n");
+    r.write("live/shared/policies/p.json", "{\"v\": 2}");
+    r.commit("shared files");
+    let repo = agent::repo::Repo::open(r.path()).expect("open");
+    let change = repo.affected("HEAD~1", "HEAD", false).expect("affected");
+    assert_eq!(change.units.len(), 1);
+    let reasons: Vec<String> = change.units[0]
+        .reasons
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|x| x.contains("live/shared/versions.yaml")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|x| x.contains("live/shared/policies/p.json")),
+        "{reasons:?}"
+    );
+}
