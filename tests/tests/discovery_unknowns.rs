@@ -436,3 +436,17 @@ fn extra_atlantis_dependencies_are_read_by_the_unit() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn find_in_parent_folders_finds_a_directory() {
+    let r = repo_with(&[
+        ("live/shared/tags.hcl", "locals {\n  owner = \"platform\"\n}\n"),
+        (
+            "live/dev/app/terragrunt.hcl",
+            "locals {\n  shared = find_in_parent_folders(\"shared\")\n  tags   = read_terragrunt_config(\"${local.shared}/tags.hcl\")\n}\ninputs = {\n  owner = local.tags.locals.owner\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    let inputs = slipway_tests::config_json(unit(&view, "live/dev/app"))["inputs"].clone();
+    assert_eq!(inputs["owner"], Json::from("platform"));
+}

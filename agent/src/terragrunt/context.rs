@@ -418,7 +418,8 @@ fn find_in_parent_folders(a: FuncArgs) -> Res {
         let candidate = normalize(&join(&dir, &name))
             .ok_or_else(|| format!("\"{name}\" escapes the repository"))?;
         deps.probes.insert(candidate.clone());
-        if snap.is_file(&candidate) {
+        // Terragrunt finds directories too: `find_in_parent_folders("shared")`.
+        if snap.is_file(&candidate) || snap.is_dir(&candidate) {
             return Ok(Value::String(f.abs(&candidate)));
         }
         // Looking further up would silently pick another file than the one that is there.
