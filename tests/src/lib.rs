@@ -65,6 +65,20 @@ impl TempRepo {
         TempRepo { dir, repo }
     }
 
+    /// A repository holding `files`, committed.
+    pub fn with_files(files: &[(&str, &str)]) -> TempRepo {
+        let r = TempRepo::new();
+        r.write_all(files);
+        r.commit("infrastructure");
+        r
+    }
+
+    /// The evaluated inputs of the unit in `dir` at HEAD, as JSON.
+    pub fn inputs_at_head(&self, dir: &str) -> serde_json::Value {
+        let view = self.graph_at_head();
+        config_json(unit(&view, dir))["inputs"].clone()
+    }
+
     /// A repository holding a copy of `examples/infra-repo`, committed.
     pub fn example() -> TempRepo {
         let r = TempRepo::new();

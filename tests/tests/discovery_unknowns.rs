@@ -12,10 +12,7 @@ const APP: &str = "live/app";
 const APP_FILE: &str = "live/app/terragrunt.hcl";
 
 fn repo_with(files: &[(&str, &str)]) -> TempRepo {
-    let r = TempRepo::new();
-    r.write_all(files);
-    r.commit("infrastructure");
-    r
+    TempRepo::with_files(files)
 }
 
 /// Why the input `name` of `live/app` is unknown; panics when it is known.
@@ -110,8 +107,7 @@ fn get_env_never_reads_slipways_or_the_clouds_secrets() {
         why.contains("SLIPWAY_WEBHOOK_SECRET") && why.contains("may not be read"),
         "{why}"
     );
-    let view = r.graph_at_head();
-    let inputs = slipway_tests::config_json(unit(&view, APP))["inputs"].clone();
+    let inputs = r.inputs_at_head(APP);
     assert_eq!(
         inputs["key"],
         Json::from("none"),
@@ -155,8 +151,7 @@ inputs = {
     );
     assert!(unknown_input(&r, "admin").contains("run_cmd(\"whoami\")"));
     assert!(unknown_input(&r, "upper").contains("run_cmd(\"whoami\")"));
-    let view = r.graph_at_head();
-    let inputs = slipway_tests::config_json(unit(&view, APP))["inputs"].clone();
+    let inputs = r.inputs_at_head(APP);
     assert_eq!(
         inputs["known"]["a"],
         Json::from(1),
@@ -251,8 +246,7 @@ inputs = {
 }
 "#,
     );
-    let view = r.graph_at_head();
-    let inputs = slipway_tests::config_json(unit(&view, APP))["inputs"].clone();
+    let inputs = r.inputs_at_head(APP);
     assert_eq!(inputs["index"], Json::from(1));
     assert_eq!(inputs["list"], serde_json::json!([2, 4]));
     assert_eq!(inputs["body"], serde_json::json!([1, 0]));
@@ -298,8 +292,7 @@ fn file_in_an_included_configuration_is_read_from_that_files_directory() {
             "include \"common\" {\n  path = \"../common/app.hcl\"\n}\n",
         ),
     ]);
-    let view = r.graph_at_head();
-    let inputs = slipway_tests::config_json(unit(&view, APP))["inputs"].clone();
+    let inputs = r.inputs_at_head(APP);
     assert_eq!(inputs["port"], Json::from("443"));
 }
 
@@ -446,7 +439,6 @@ fn find_in_parent_folders_finds_a_directory() {
             "locals {\n  shared = find_in_parent_folders(\"shared\")\n  tags   = read_terragrunt_config(\"${local.shared}/tags.hcl\")\n}\ninputs = {\n  owner = local.tags.locals.owner\n}\n",
         ),
     ]);
-    let view = r.graph_at_head();
-    let inputs = slipway_tests::config_json(unit(&view, "live/dev/app"))["inputs"].clone();
+    let inputs = r.inputs_at_head("live/dev/app");
     assert_eq!(inputs["owner"], Json::from("platform"));
 }

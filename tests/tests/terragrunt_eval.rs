@@ -13,18 +13,12 @@ use slipway_tests::{config_json, error_for, unit, TempRepo};
 const APP: &str = "live/app";
 const APP_FILE: &str = "live/app/terragrunt.hcl";
 
-/// A repository holding `files`, committed.
 fn repo_with(files: &[(&str, &str)]) -> TempRepo {
-    let r = TempRepo::new();
-    r.write_all(files);
-    r.commit("infrastructure");
-    r
+    TempRepo::with_files(files)
 }
 
-/// The evaluated inputs of the unit in `dir`.
 fn inputs_in(r: &TempRepo, dir: &str) -> Value {
-    let view = r.graph_at_head();
-    config_json(unit(&view, dir))["inputs"].clone()
+    r.inputs_at_head(dir)
 }
 
 /// The evaluated inputs of a lone unit `live/app` whose terragrunt.hcl is `hcl`.
