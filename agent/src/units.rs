@@ -83,11 +83,6 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Directories whose `terragrunt.hcl` failed to evaluate.
-    pub fn failed_units(&self) -> impl Iterator<Item = &str> {
-        self.failed.keys().map(String::as_str)
-    }
-
     /// Units that failed to evaluate, with their error.
     pub fn failed(&self) -> impl Iterator<Item = (&str, &EvalError)> {
         self.failed.iter().map(|(d, e)| (d.as_str(), e))

@@ -269,6 +269,16 @@ fn get_aws_account_alias(a: FuncArgs) -> Res {
     }
 }
 
+/// A command a configuration runs in a run: the run's variables and the PATH only, no input.
+fn run_command(program: impl AsRef<std::ffi::OsStr>, run: &RunValues) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.env_clear()
+        .envs(&run.env)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// `run_cmd([--terragrunt-quiet,] command, args...)`: unknown during discovery; in a run,
 /// executed only where the environment allows it, in the unit's directory, its standard output
 /// (without the final newline) the value.
@@ -306,13 +316,9 @@ fn run_cmd(a: FuncArgs) -> Res {
     } else {
         dir.clone()
     };
-    let out = std::process::Command::new(program)
+    let out = run_command(program, run)
         .args(args)
         .current_dir(&cwd)
-        .env_clear()
-        .envs(&run.env)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     if !out.status.success() {
@@ -349,13 +355,9 @@ fn sops_decrypt_file(a: FuncArgs) -> Res {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let copy = dir.path().join(format!("secret.{ext}"));
     std::fs::write(&copy, &*bytes).map_err(|e| format!("cannot copy {rel}: {e}"))?;
-    let out = std::process::Command::new(sops)
+    let out = run_command(sops, run)
         .arg("--decrypt")
         .arg(&copy)
-        .env_clear()
-        .envs(&run.env)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", sops.display()))?;
     if !out.status.success() {

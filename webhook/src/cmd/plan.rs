@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use agent::affected::Status;
+use agent::affected::{Reason, Status};
 use agent::artifacts::DirStore;
 use agent::engine::{self, EngineSettings, RunEvent, Runner, Workspace};
 use agent::repo::Repo;
@@ -146,9 +146,11 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
                     Outcome::Failed(
                         a.reasons
                             .iter()
-                            .map(ToString::to_string)
-                            .find(|r| r.starts_with("could not be evaluated"))
-                            .unwrap_or_else(|| "the unit could not be evaluated".into()),
+                            .find(|r| matches!(r, Reason::Unevaluated { .. }))
+                            .map_or_else(
+                                || "the unit could not be evaluated".into(),
+                                |r| r.to_string(),
+                            ),
                     )
                 }
             },

@@ -90,20 +90,12 @@ impl Folder<'_, '_> {
                 for (k, v) in o {
                     let key = match k {
                         ObjectKey::Identifier(id) => id.to_string(),
-                        ObjectKey::Expression(ke) => match self.fold(ke)? {
-                            Value::String(s) if unknown::str_is_unknown(&s) => {
-                                return Ok(unknown_like(&Value::String(s)))
+                        ObjectKey::Expression(ke) => {
+                            match key_string(self.fold(ke)?, "an object key")? {
+                                Ok(k) => k,
+                                Err(unknown) => return Ok(unknown),
                             }
-                            Value::String(s) => s,
-                            Value::Number(n) => n.to_string(),
-                            Value::Bool(b) => b.to_string(),
-                            other => {
-                                return Err(format!(
-                                    "an object key must be a string, got {}",
-                                    type_name(&other)
-                                ))
-                            }
-                        },
+                        }
                         #[allow(unreachable_patterns)]
                         _ => return self.leaf(e),
                     };
@@ -327,19 +319,9 @@ impl Folder<'_, '_> {
                     let Ok(key_expr) = bind(key_expr) else {
                         return self.native_for(f);
                     };
-                    let key = match self.fold(&key_expr)? {
-                        Value::String(s) if unknown::str_is_unknown(&s) => {
-                            return Ok(unknown_like(&Value::String(s)))
-                        }
-                        Value::String(s) => s,
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        other => {
-                            return Err(format!(
-                                "a for key must be a string, got {}",
-                                type_name(&other)
-                            ))
-                        }
+                    let key = match key_string(self.fold(&key_expr)?, "a for key")? {
+                        Ok(k) => k,
+                        Err(unknown) => return Ok(unknown),
                     };
                     if f.grouping {
                         let entry = object
@@ -372,6 +354,21 @@ impl Folder<'_, '_> {
         let mut g = f.clone();
         g.collection_expr = Expression::from(collection);
         self.leaf(&Expression::ForExpr(Box::new(g)))
+    }
+}
+
+/// A value used as an object key (`what` names it for the error): its string, or the unknown
+/// the whole object becomes when the key is unknown.
+fn key_string(v: Value, what: &str) -> Result<Result<String, Value>, String> {
+    match v {
+        Value::String(s) if unknown::str_is_unknown(&s) => Ok(Err(unknown_like(&Value::String(s)))),
+        Value::String(s) => Ok(Ok(s)),
+        Value::Number(n) => Ok(Ok(n.to_string())),
+        Value::Bool(b) => Ok(Ok(b.to_string())),
+        other => Err(format!(
+            "{what} must be a string, got {}",
+            type_name(&other)
+        )),
     }
 }
 
