@@ -229,10 +229,7 @@ fn account_local(snap: &Arc<Snapshot>, dir: &str, key: &str) -> Option<String> {
             let ev = Evaluator::new(snap.clone(), Arc::new(EvalCache::default()));
             let read = ev.read_config(&candidate, dir).ok()?;
             let locals = read.value.as_object()?.get("locals")?.as_object()?;
-            return match locals.get(key)? {
-                hcl::Value::String(s) => Some(s.clone()),
-                _ => None,
-            };
+            return crate::terragrunt::unknown::known_str(locals.get(key)?).map(str::to_string);
         }
         if d.is_empty() {
             return None;

@@ -392,8 +392,11 @@ fn get<'a>(m: &'a hcl::Map<String, Value>, path: &[&str]) -> Option<&'a Value> {
     Some(cur)
 }
 
+/// A known string (or number) setting; an unknown one (`get_aws_account_id()` in account.hcl)
+/// is not set as far as discovery knows.
 fn as_string(v: Option<&Value>) -> Option<String> {
     match v? {
+        Value::String(s) if crate::terragrunt::unknown::str_is_unknown(s) => None,
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,

@@ -442,3 +442,22 @@ fn find_in_parent_folders_finds_a_directory() {
     let inputs = r.inputs_at_head("live/dev/app");
     assert_eq!(inputs["owner"], Json::from("platform"));
 }
+
+#[test]
+fn an_account_id_unknown_during_discovery_is_no_account_id() {
+    let r = repo_with(&[
+        (
+            "live/account.hcl",
+            "locals {\n  account_id = get_aws_account_id()\n}\n",
+        ),
+        (
+            "live/region.hcl",
+            "locals {\n  aws_region = \"eu-west-1\"\n}\n",
+        ),
+        (APP_FILE, "inputs = {}\n"),
+    ]);
+    let view = r.graph_at_head();
+    let u = unit(&view, APP);
+    assert_eq!(u.account_id, None, "not the unknown's text");
+    assert_eq!(u.region.as_deref(), Some("eu-west-1"));
+}
