@@ -121,6 +121,7 @@ pub enum ConfigError {
 impl RepoConfig {
     /// Parses `slipway.toml` text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let cfg: RepoConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             file: file.to_string(),
             message: describe_toml_error(text, &e),
@@ -147,6 +148,13 @@ impl RepoConfig {
             if !self.environments.contains_key(env) {
                 return Err(invalid(format!(
                     "promotion names environment '{env}', which has no [environments.{env}] table"
+                )));
+            }
+        }
+        if let Some(live) = &self.live_dir {
+            if live.starts_with('/') || live.split('/').any(|c| c == "..") {
+                return Err(invalid(format!(
+                    "live_dir: '{live}' must be a path inside the repository"
                 )));
             }
         }

@@ -33,9 +33,20 @@ pub fn open(dir: &Path) -> anyhow::Result<Repository> {
 
 /// Resolves a revision (branch, tag, sha, `HEAD~1`, ...) to a commit id.
 pub fn resolve(repo: &Repository, rev: &str) -> anyhow::Result<Oid> {
-    let obj = repo
-        .revparse_single(rev)
-        .with_context(|| format!("unknown revision '{rev}'"))?;
+    // `:/text` and `REV^{/text}` pick the newest commit whose message matches: which commit a
+    // review starts from must not depend on what someone wrote in a message.
+    if rev.starts_with(":/") || rev.contains("^{/") {
+        anyhow::bail!(
+            "revision '{rev}' searches commit messages; pass a branch, a tag, a commit id or REV~N"
+        );
+    }
+    let obj = repo.revparse_single(rev).map_err(|e| {
+        let why = match e.message() {
+            "" | "no error" => "no such branch, tag or commit".to_string(),
+            m => m.trim_end_matches('.').to_string(),
+        };
+        anyhow::anyhow!("unknown revision '{rev}': {why}")
+    })?;
     let commit = obj
         .peel_to_commit()
         .with_context(|| format!("revision '{rev}' is not a commit"))?;
@@ -60,6 +71,14 @@ pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> anyhow::Result<Ve
         .context("cannot diff the two revisions")?;
     let mut out = Vec::new();
     for delta in diff.deltas() {
+        // A name that is not UTF-8 is left out, as the snapshots leave it out.
+        let utf8 = |f: git2::DiffFile<'_>| {
+            f.path_bytes()
+                .is_none_or(|b| std::str::from_utf8(b).is_ok())
+        };
+        if !utf8(delta.old_file()) || !utf8(delta.new_file()) {
+            continue;
+        }
         let path = |f: git2::DiffFile<'_>| {
             f.path()
                 .map(|p| p.to_string_lossy().replace('\\', "/"))

@@ -97,6 +97,12 @@ impl Repo {
 
     /// `slipway.toml` of a snapshot (defaults when the file is absent).
     pub fn config(&self, snap: &Snapshot) -> anyhow::Result<RepoConfig> {
+        if snap.is_link(config::FILE_NAME) {
+            anyhow::bail!(
+                "{}: is a symlink; Slipway reads its settings only from a regular file at the repository's root",
+                config::FILE_NAME
+            );
+        }
         if !snap.is_file(config::FILE_NAME) {
             return Ok(RepoConfig::parse("", config::FILE_NAME)?);
         }

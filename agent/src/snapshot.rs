@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid, Repository};
 
 /// Why a file could not be read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -45,6 +45,9 @@ pub struct Snapshot {
     links: HashMap<String, (String, String)>,
     /// The commit this snapshot was taken from, when it came from git.
     commit: Option<Oid>,
+    /// Paths whose name is not UTF-8, shown with replacement characters: left out of the
+    /// snapshot (Terragrunt paths are text), reported rather than breaking every unit.
+    skipped: Vec<String>,
 }
 
 impl Snapshot {
@@ -53,18 +56,34 @@ impl Snapshot {
         let tree = repo.find_commit(commit)?.tree()?;
         let mut files = HashMap::new();
         let mut links = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(ObjectType::Blob) {
-                let name = entry.name().unwrap_or_default();
+        let mut skipped = Vec::new();
+        // libgit2's own walk gives up on the first name that is not UTF-8; this one skips it.
+        let mut stack = vec![(tree, String::new())];
+        while let Some((tree, dir)) = stack.pop() {
+            for entry in tree.iter() {
+                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                    skipped.push(format!(
+                        "{dir}{}",
+                        String::from_utf8_lossy(entry.name_bytes())
+                    ));
+                    continue;
+                };
                 let path = format!("{dir}{name}");
-                if entry.filemode() == 0o120000 {
-                    links.push((path, entry.id()));
-                } else {
-                    files.insert(path, entry.id());
+                match entry.kind() {
+                    Some(ObjectType::Blob) if entry.filemode() == 0o120000 => {
+                        links.push((path, entry.id()));
+                    }
+                    Some(ObjectType::Blob) => {
+                        files.insert(path, entry.id());
+                    }
+                    Some(ObjectType::Tree) => {
+                        stack.push((repo.find_tree(entry.id())?, format!("{path}/")));
+                    }
+                    _ => {}
                 }
             }
-            TreeWalkResult::Ok
-        })?;
+        }
+        skipped.sort();
         let mut snap = Snapshot {
             root: repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf(),
             backing: Backing::Git {
@@ -75,6 +94,7 @@ impl Snapshot {
             escaping_links: HashMap::new(),
             links: HashMap::new(),
             commit: Some(commit),
+            skipped,
         };
         let links = links
             .into_iter()
@@ -102,13 +122,22 @@ impl Snapshot {
             escaping_links: HashMap::new(),
             links: HashMap::new(),
             commit: None,
+            skipped: Vec::new(),
         };
         let mut stack = vec![(root.to_path_buf(), String::new())];
         let mut links = Vec::new();
         while let Some((dir, rel)) = stack.pop() {
             for entry in std::fs::read_dir(&dir)? {
                 let entry = entry?;
-                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                    let lossy = entry.file_name().to_string_lossy().into_owned();
+                    snap.skipped.push(if rel.is_empty() {
+                        lossy
+                    } else {
+                        format!("{rel}/{lossy}")
+                    });
+                    continue;
+                };
                 let path = if rel.is_empty() {
                     name.clone()
                 } else {
@@ -145,6 +174,7 @@ impl Snapshot {
             escaping_links: self.escaping_links.clone(),
             links: self.links.clone(),
             commit: Some(commit),
+            skipped: self.skipped.clone(),
         };
         let mut deleted = false;
         for c in changes {
@@ -275,6 +305,11 @@ impl Snapshot {
         &self.root
     }
 
+    /// Paths left out because their name is not UTF-8 (shown with replacement characters).
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
     /// The commit the snapshot shows, if it came from git.
     pub fn commit(&self) -> Option<Oid> {
         self.commit
@@ -290,6 +325,11 @@ impl Snapshot {
         self.escaping_links
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
+    }
+
+    /// Whether `path` is a symlink (inside the repository or not).
+    pub fn is_link(&self, path: &str) -> bool {
+        self.links.contains_key(path) || self.escaping_links.contains_key(path)
     }
 
     pub fn is_file(&self, path: &str) -> bool {

@@ -100,20 +100,24 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
 
     let results = evaluate_all(&snap, &cache, config, &candidates);
 
-    // A configuration that another one includes is a parent, not a unit.
-    let mut parents = BTreeSet::new();
-    for r in &results {
-        for inc in included_paths(r) {
-            parents.insert(parent(inc).to_string());
+    // A `terragrunt.hcl` that another unit includes is a parent, not a unit.
+    let mut includers = BTreeMap::new();
+    for (dir, r) in candidates.iter().zip(&results) {
+        for p in made_parents(dir, included_paths(r)) {
+            includers.entry(p.to_string()).or_insert(dir.as_str());
         }
     }
 
     let mut inv = Inventory {
-        parents,
+        parents: includers.keys().cloned().collect(),
         ..Inventory::default()
     };
     for (dir, result) in candidates.iter().zip(results) {
         if inv.parents.contains(dir) {
+            let includer = includers.get(dir.as_str()).copied().unwrap_or_default();
+            if let Some(e) = ambiguous_parent(&snap, dir, includer) {
+                inv.failed.insert(dir.clone(), e);
+            }
             continue;
         }
         match result {
@@ -169,6 +173,16 @@ pub fn update(
     cache: Arc<EvalCache>,
     changes: &[FileChange],
 ) -> Option<Update> {
+    // A parent refused as ambiguous, or Terraform files appearing next to a parent: whether
+    // it is a parent or a unit is decided again from scratch.
+    if prev.failed.keys().any(|d| prev.parents.contains(d))
+        || changes.iter().any(|c| {
+            (c.path.ends_with(".tf") || c.path.ends_with(".tf.json"))
+                && prev.parents.contains(parent(&c.path))
+        })
+    {
+        return None;
+    }
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let mut changed_dirs: HashSet<&str> = HashSet::new();
     for c in changes {
@@ -240,7 +254,7 @@ pub fn update(
     let mut includes_changed = structure_changed;
     for (dir, result) in dirty.iter().zip(results) {
         let old = inv.units.remove(dir);
-        if included_paths(&result).any(|i| !inv.parents.contains(parent(i))) {
+        if made_parents(dir, included_paths(&result)).any(|p| !inv.parents.contains(p)) {
             return None;
         }
         match (&old, &result) {
@@ -269,14 +283,14 @@ pub fn update(
     if includes_changed || parents_gone {
         let still: BTreeSet<String> = inv
             .units
-            .values()
-            .flat_map(|u| u.include_paths())
+            .iter()
+            .flat_map(|(d, u)| made_parents(d, u.include_paths()))
             .chain(
                 inv.failed
-                    .values()
-                    .flat_map(|e| e.included.iter().map(String::as_str)),
+                    .iter()
+                    .flat_map(|(d, e)| made_parents(d, e.included.iter().map(String::as_str))),
             )
-            .map(|i| parent(i).to_string())
+            .map(str::to_string)
             .collect();
         if still != inv.parents {
             return None;
@@ -289,6 +303,45 @@ pub fn update(
         inventory: inv,
         structure_changed,
     })
+}
+
+/// The directories that the unit in `dir` makes parents by including them: only a directory's
+/// own `terragrunt.hcl`, included by another unit, makes it a parent. An included `root.hcl`,
+/// `_envcommon/db.hcl` or `db/extra.hcl` leaves its directory's unit a unit, and a unit
+/// including itself stays a unit (and fails on the cycle), so no unit can be hidden this way.
+fn made_parents<'a>(
+    dir: &'a str,
+    includes: impl Iterator<Item = &'a str> + 'a,
+) -> impl Iterator<Item = &'a str> + 'a {
+    includes.filter_map(move |inc| {
+        let base = inc.rsplit('/').next().unwrap_or(inc);
+        let p = parent(inc);
+        (base == UNIT_FILE && p != dir).then_some(p)
+    })
+}
+
+/// A parent that also holds Terraform files would be planned by Terragrunt as a unit while
+/// Slipway reads it as a parent: refused with both files named rather than silently dropped.
+fn ambiguous_parent(snap: &Snapshot, dir: &str, includer: &str) -> Option<EvalError> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let tf = snap.files_under(dir).find(|f| {
+        let rel = f.strip_prefix(prefix.as_str()).unwrap_or(f);
+        !rel.contains('/') && (rel.ends_with(".tf") || rel.ends_with(".tf.json"))
+    })?;
+    let file = join(dir, UNIT_FILE);
+    let includer = join(includer, UNIT_FILE);
+    Some(EvalError::new(
+        &file,
+        0,
+        "include",
+        format!(
+            "{file} is included by {includer} as a parent configuration, but its directory holds {tf}, so Terragrunt would also plan it as a unit; name the parent configuration root.hcl (or move the Terraform files) so that it is one or the other"
+        ),
+    ))
 }
 
 /// The configurations a unit includes, also when it failed after resolving them.
@@ -306,6 +359,9 @@ pub struct Update {
     pub structure_changed: bool,
 }
 
+/// Stack of each evaluation thread.
+const EVAL_STACK: usize = 32 << 20;
+
 /// Evaluates and builds the units in `dirs`, on every core.
 fn evaluate_all(
     snap: &Arc<Snapshot>,
@@ -321,35 +377,41 @@ fn evaluate_all(
     let mut slots: Vec<Option<Result<Unit, EvalError>>> = Vec::new();
     slots.resize_with(dirs.len(), || None);
     let parts: Vec<Vec<(usize, Result<Unit, EvalError>)>> = std::thread::scope(|s| {
+        // Evaluation recurses through includes, reads and nested expressions (each bounded):
+        // a generous stack, reserved but only touched as deep as a configuration goes.
         let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let ev = Evaluator::new(snap.clone(), cache.clone());
-                    let mut memo = HashMap::new();
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(dir) = dirs.get(i) else { break };
-                        // A panic inside a dependency (hcl arithmetic, say) must cost one unit,
-                        // not the thread's whole share of the repository.
-                        let unit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            ev.eval_unit(dir, None)
-                                .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo))
-                        }))
-                        .unwrap_or_else(|panic| {
-                            let what = crate::terragrunt::panic_message(&*panic)
-                                .unwrap_or_else(|| "unknown cause".into());
-                            Err(EvalError::new(
-                                &join(dir, UNIT_FILE),
-                                0,
-                                "evaluation",
-                                format!("the configuration could not be evaluated ({what})"),
-                            ))
-                        });
-                        out.push((i, unit));
-                    }
-                    out
-                })
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("slipway-eval".into())
+                    .stack_size(EVAL_STACK)
+                    .spawn_scoped(s, || {
+                        let ev = Evaluator::new(snap.clone(), cache.clone());
+                        let mut memo = HashMap::new();
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(dir) = dirs.get(i) else { break };
+                            // A panic inside a dependency (hcl arithmetic, say) must cost one unit,
+                            // not the thread's whole share of the repository.
+                            let unit = crate::terragrunt::catch_quietly(|| {
+                                ev.eval_unit(dir, None)
+                                    .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo))
+                            })
+                            .unwrap_or_else(|panic| {
+                                let what = crate::terragrunt::panic_message(&*panic)
+                                    .unwrap_or_else(|| "unknown cause".into());
+                                Err(EvalError::new(
+                                    &join(dir, UNIT_FILE),
+                                    0,
+                                    "evaluation",
+                                    format!("the configuration could not be evaluated ({what})"),
+                                ))
+                            });
+                            out.push((i, unit));
+                        }
+                        out
+                    })
+                    .ok()
             })
             .collect();
         handles

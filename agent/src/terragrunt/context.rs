@@ -3,7 +3,7 @@
 //! evaluator pushes a frame on a thread-local stack for the duration of each file's evaluation and
 //! the functions read the top frame.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -103,6 +103,8 @@ thread_local! {
     /// Files being read with `read_terragrunt_config`, outermost first: a file that reads itself,
     /// directly or through others, would otherwise recurse until the stack overflows.
     static READING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Whether a `templatefile` is being rendered on this thread.
+    static IN_TEMPLATE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` with `frame` on top of the stack.
@@ -473,6 +475,13 @@ fn read_terragrunt_config(a: FuncArgs) -> Res {
     if let Some(chain) = cycle {
         return Err(format!("{rel} reads itself: {chain}"));
     }
+    let depth = READING.with(|r| r.borrow().len());
+    if depth >= super::budget::MAX_READ_DEPTH {
+        return Err(format!(
+            "read_terragrunt_config calls nest deeper than {} files (reading {rel}): a chain that long is refused",
+            super::budget::MAX_READ_DEPTH
+        ));
+    }
     READING.with(|r| r.borrow_mut().push(rel.clone()));
     struct Pop;
     impl Drop for Pop {
@@ -715,6 +724,12 @@ fn templatefile(a: FuncArgs) -> Res {
         return Err(format!("expects 1 or 2 arguments, got {}", a.len()));
     }
     let path = arg_str(&a, 0, "the template path")?;
+    if IN_TEMPLATE.with(Cell::get) {
+        // As in Terraform: a template rendering templates could render itself without end.
+        return Err(format!(
+            "templatefile(\"{path}\") is called from inside a template; templatefile cannot be called recursively"
+        ));
+    }
     let vars = match a.get(1) {
         None => hcl::Map::new(),
         Some(Value::Object(o)) => o.clone(),
@@ -737,9 +752,18 @@ fn templatefile(a: FuncArgs) -> Res {
     for (k, v) in vars {
         ctx.declare_var(k, v);
     }
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_TEMPLATE.with(|t| t.set(false));
+        }
+    }
+    IN_TEMPLATE.with(|t| t.set(true));
+    let _leave = Leave;
     let out = template
         .evaluate(&ctx)
         .map_err(|e| format!("{rel}: {}", clean_error(&e.to_string())))?;
+    super::budget::charge((out.len() / 64) as u64)?;
     Ok(Value::String(out))
 }
 

@@ -14,7 +14,7 @@ use super::context::{self, Deps, Frame, ReadKind};
 use super::funcs;
 use super::parse::{block_key, Parsed, SyntaxError};
 use super::runtime::RunValues;
-use super::{unknown, EvalError};
+use super::{budget, unknown, EvalError};
 use crate::snapshot::{normalize, parent, Snapshot};
 
 mod aware;
@@ -247,6 +247,13 @@ impl Evaluator {
         outputs: Option<&BTreeMap<String, Value>>,
     ) -> Result<UnitEval, EvalError> {
         let file = crate::snapshot::join(dir, "terragrunt.hcl");
+        struct Account(u64);
+        impl Drop for Account {
+            fn drop(&mut self) {
+                budget::restore(self.0);
+            }
+        }
+        let _account = Account(budget::start());
         let deps = Rc::new(RefCell::new(Deps::default()));
         let fe = self
             .eval_file(&file, dir, Role::Unit, deps.clone(), outputs)
@@ -615,6 +622,62 @@ impl Evaluator {
                 pending.push((attr.key(), attr.expr()));
             }
         }
+        // In dependency order first (each local once, after the locals it names: linear in
+        // their number); what fails there (a cycle, a reference the names do not show) gets
+        // the passes below.
+        ctx.declare_var("local", Value::Object(Map::new()));
+        pending = {
+            let index: HashMap<&str, usize> = pending
+                .iter()
+                .enumerate()
+                .map(|(i, (n, _))| (*n, i))
+                .collect();
+            let mut waits_on = vec![0usize; pending.len()];
+            let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
+            for (i, (name, expr)) in pending.iter().enumerate() {
+                let mut refs = Vec::new();
+                local_refs(expr, &mut refs);
+                refs.sort();
+                refs.dedup();
+                for r in refs {
+                    if let Some(&j) = index.get(r.as_str()).filter(|_| r != *name) {
+                        waits_on[i] += 1;
+                        needed_by[j].push(i);
+                    }
+                }
+            }
+            let mut ready: std::collections::VecDeque<usize> =
+                (0..pending.len()).filter(|&i| waits_on[i] == 0).collect();
+            let mut done = vec![false; pending.len()];
+            while let Some(i) = ready.pop_front() {
+                let (name, expr) = pending[i];
+                match eval(expr, &ctx) {
+                    Ok(v) => {
+                        ctx.set_field("local", name, v);
+                        done[i] = true;
+                    }
+                    Err(e) if budget::check().is_err() => {
+                        return Err(err(&format!("locals.{name}"), &format!("local.{name}"), e));
+                    }
+                    Err(_) => {}
+                }
+                for &k in &needed_by[i] {
+                    waits_on[k] -= 1;
+                    if waits_on[k] == 0 {
+                        ready.push_back(k);
+                    }
+                }
+            }
+            if let Some(Value::Object(o)) = ctx.vars.get_mut("local") {
+                locals = std::mem::take(o);
+            }
+            pending
+                .iter()
+                .zip(done)
+                .filter(|(_, d)| !d)
+                .map(|(p, _)| *p)
+                .collect()
+        };
         while !pending.is_empty() {
             ctx.declare_var("local", Value::Object(locals.clone()));
             let mut next = Vec::new();
@@ -858,6 +921,21 @@ impl Scope {
         self.synced.set(false);
     }
 
+    /// Sets `var.key` (a local, say) in place, without copying the rest of `var`.
+    fn set_field(&mut self, var: &str, key: &str, value: Value) {
+        match self.vars.get_mut(var) {
+            Some(Value::Object(o)) => {
+                o.insert(key.to_string(), value);
+            }
+            _ => {
+                let mut o = Map::new();
+                o.insert(key.to_string(), value);
+                self.vars.insert(var.to_string(), Value::Object(o));
+            }
+        }
+        self.synced.set(false);
+    }
+
     /// The hcl context with this scope's variables declared in it.
     fn synced_ctx(&self) -> std::cell::Ref<'_, PooledContext> {
         if !self.synced.get() {
@@ -972,9 +1050,10 @@ fn eager_can(_: hcl::eval::FuncArgs) -> Result<Value, String> {
 
 /// Evaluates an expression; `try` and `can` are evaluated lazily, as Terraform does.
 fn eval(expr: &Expression, scope: &Scope) -> Result<Value, String> {
+    budget::check()?;
     // hcl's number arithmetic panics on some input (`x % 0`, i64 overflow): the panic is
     // turned into this expression's error, with the file and line its caller adds.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let value = super::catch_quietly(|| {
         // Most configurations never meet an unknown: they pay one counter read. An expression
         // that met one is evaluated again, unknown-aware, as is every later one of its file.
         if !scope.tainted.get() {
@@ -986,11 +1065,13 @@ fn eval(expr: &Expression, scope: &Scope) -> Result<Value, String> {
             scope.taint();
         }
         eval_aware(expr, scope)
-    }))
+    })
     .unwrap_or_else(|panic| {
         let what = super::panic_message(&*panic).unwrap_or_else(|| "arithmetic error".into());
         Err(format!("cannot evaluate: {what}"))
-    })
+    })?;
+    budget::charge_value(&value)?;
+    Ok(value)
 }
 
 fn eval_inner(expr: &Expression, scope: &Scope) -> Result<Value, String> {
@@ -1281,12 +1362,9 @@ fn has_lazy(expr: &Expression) -> bool {
                     .iter()
                     .any(|op| matches!(op, hcl::expr::TraversalOperator::Index(ix) if has_lazy(ix)))
         }
-        Expression::ForExpr(f) => {
-            has_lazy(&f.collection_expr)
-                || has_lazy(&f.value_expr)
-                || f.key_expr.as_ref().is_some_and(has_lazy)
-                || f.cond_expr.as_ref().is_some_and(has_lazy)
-        }
+        // Evaluated element by element, so that every iteration counts against the unit's
+        // budget: nested loops cannot build an unbounded value inside one expression.
+        Expression::ForExpr(_) => true,
         _ => false,
     }
 }

@@ -440,9 +440,10 @@ fn substr(a: FuncArgs) -> Res {
     };
     Ok(Value::String(s[off..end].iter().collect()))
 }
-/// Go's fmt refuses widths and precisions above this; so does Slipway, rather than build a
-/// string of any size a configuration asks for.
-const MAX_WIDTH: usize = 1_000_000;
+/// The widest width or precision a format directive may ask for: Rust's formatting stops at
+/// 65,535 (Go's at 1,000,000); above it is an error, never a string of any size a
+/// configuration asks for.
+const MAX_WIDTH: usize = u16::MAX as usize;
 
 /// Parses a run of digits of a format directive, refusing values above [`MAX_WIDTH`].
 fn directive_number(digits: &str, what: &str, spec: &str) -> Result<Option<usize>, String> {
@@ -772,12 +773,16 @@ fn contains(a: FuncArgs) -> Res {
 }
 fn distinct(a: FuncArgs) -> Res {
     arity(&a, 1, 1)?;
-    let mut out: Vec<Value> = Vec::new();
-    for v in list(&a[0], "the argument")? {
-        if !out.contains(v) {
-            out.push(v.clone());
-        }
-    }
+    // First occurrences in order, found by key: linear, not quadratic, in the list's length.
+    let mut seen = std::collections::HashSet::new();
+    let out = list(&a[0], "the argument")?
+        .iter()
+        .filter(|v| match v {
+            Value::String(s) => seen.insert(format!("s{s}")),
+            other => seen.insert(format!("j{}", set_key(other))),
+        })
+        .cloned()
+        .collect();
     Ok(Value::Array(out))
 }
 fn flatten(a: FuncArgs) -> Res {

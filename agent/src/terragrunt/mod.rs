@@ -1,6 +1,7 @@
 //! Native understanding of Terragrunt configuration: evaluation of `terragrunt.hcl` with its
 //! includes, locals, functions and blocks, and the Terraform modules a unit uses.
 
+pub mod budget;
 pub mod context;
 pub mod eval;
 pub mod funcs;
@@ -117,6 +118,29 @@ pub fn summarize(errors: &[EvalError]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into `Err` without printing it to stderr: a panic inside the
+/// evaluation of one unit (hcl's arithmetic, say) is that unit's error, reported with it.
+/// Panics elsewhere print as usual.
+pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
 }
 
 /// The message a caught panic carried, when it carried one.

@@ -20,16 +20,35 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Most entries one `{ ... }` may hold. The HCL parser checks each new object key against the
+/// ones before it, so an object of n keys costs n² (40,000 keys took 10 s); real
+/// configurations stay in the hundreds.
+pub const MAX_ENTRIES: usize = 10_000;
+
 impl Parsed {
     pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
+        // A UTF-8 byte-order mark (Windows editors write one) is not part of the text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if let Some((line, column)) = crowded(text) {
+            return Err(SyntaxError {
+                line,
+                column,
+                message: format!(
+                    "this object or block has more than {MAX_ENTRIES} entries, more than Slipway reads in one"
+                ),
+            });
+        }
         let edit: hcl::edit::structure::Body = match text.parse() {
             Ok(b) => b,
             Err(e) => {
                 let e: hcl::edit::parser::Error = e;
+                let (line, column) = (e.location().line(), e.location().column());
+                let message = number_out_of_range(text, line, column)
+                    .unwrap_or_else(|| e.message().to_string());
                 return Err(SyntaxError {
-                    line: e.location().line(),
-                    column: e.location().column(),
-                    message: e.message().to_string(),
+                    line,
+                    column,
+                    message,
                 });
             }
         };
@@ -83,6 +102,115 @@ impl Parsed {
             .copied()
             .unwrap_or_else(|| self.line(key))
     }
+}
+
+/// Where a syntax error stops just after the digits of a number too large for a 64-bit float
+/// (`1e400`): a message saying so, instead of the parser's "expected `}`".
+fn number_out_of_range(text: &str, line: usize, column: usize) -> Option<String> {
+    let row = text.lines().nth(line.checked_sub(1)?)?;
+    let upto: String = row.chars().take(column.saturating_sub(1)).collect();
+    let rest: String = row.chars().skip(upto.chars().count()).collect();
+    // The number starts at the last run of digits before the error and continues after it.
+    let start = upto
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |i| i + 1);
+    let head = &upto[start..];
+    let tail: String = rest
+        .chars()
+        .enumerate()
+        .take_while(|(i, c)| {
+            c.is_ascii_digit() || matches!(c, 'e' | 'E') || (*i > 0 && matches!(c, '+' | '-'))
+        })
+        .map(|(_, c)| c)
+        .collect();
+    let literal = format!("{head}{tail}");
+    let value: f64 = literal.parse().ok()?;
+    (head.chars().next().is_some_and(|c| c.is_ascii_digit()) && value.is_infinite()).then(|| {
+        format!(
+            "the number {literal} is out of range: Slipway reads numbers as 64-bit floating point (up to about 1.8e308)"
+        )
+    })
+}
+
+/// The position of the first `{` holding more than [`MAX_ENTRIES`] entries (lines or commas at
+/// its own depth), found by a scan that skips strings, heredocs and comments.
+fn crowded(text: &str) -> Option<(usize, usize)> {
+    if text.len() < MAX_ENTRIES * 2 {
+        return None;
+    }
+    let b = text.as_bytes();
+    // Per open brace: its offset and the separators seen at its depth; `None` for `[`/`(`.
+    let mut stack: Vec<Option<(usize, usize)>> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                continue;
+            }
+            b'<' if b.get(i + 1) == Some(&b'<') => {
+                // A heredoc: `<<EOF` or `<<-EOF`, up to a line holding only the marker.
+                let mut j = i + 2;
+                if b.get(j) == Some(&b'-') {
+                    j += 1;
+                }
+                let start = j;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                let marker = &text[start..j];
+                if !marker.is_empty() {
+                    let mut pos = text[j..].find('\n').map_or(b.len(), |e| j + e + 1);
+                    while pos < b.len() {
+                        let end = text[pos..].find('\n').map_or(b.len(), |e| pos + e);
+                        if text[pos..end].trim() == marker {
+                            break;
+                        }
+                        pos = end + 1;
+                    }
+                    i = pos;
+                    continue;
+                }
+            }
+            b'{' => stack.push(Some((i, 0))),
+            b'[' | b'(' => stack.push(None),
+            b'}' | b']' | b')' => {
+                stack.pop();
+            }
+            b'\n' | b',' => {
+                if let Some(Some((at, n))) = stack.last_mut() {
+                    *n += 1;
+                    if *n > MAX_ENTRIES {
+                        let at = *at;
+                        let line = text[..at].matches('\n').count() + 1;
+                        let column = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
+                        return Some((line, column));
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Key of a block in the line table: `dependency "vpc"`.

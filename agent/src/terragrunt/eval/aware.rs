@@ -65,10 +65,10 @@ impl Folder<'_, '_> {
     /// hcl-rs evaluates an expression whose parts are values; its arithmetic panics on some
     /// input (`1 % 0`), which is this expression's error, caught by an enclosing `try`.
     fn leaf(&self, e: &Expression) -> Res {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::terragrunt::catch_quietly(|| {
             e.evaluate(self.ctx)
                 .map_err(|err| clean_error(&err.to_string()))
-        }))
+        })
         .unwrap_or_else(|panic| {
             let what = crate::terragrunt::panic_message(&*panic)
                 .unwrap_or_else(|| "arithmetic error".into());
@@ -277,6 +277,7 @@ impl Folder<'_, '_> {
         let mut list = Vec::new();
         let mut object: Map<String, Value> = Map::new();
         for (k, v) in elements {
+            super::budget::charge(1)?;
             let mut bound = Map::new();
             if let Some(kv) = &f.key_var {
                 bound.insert(kv.to_string(), k);
