@@ -17,6 +17,7 @@ pub mod outputs;
 pub mod plugin_cache;
 pub mod process;
 pub mod redact;
+pub mod safe_fs;
 pub mod schemas;
 pub mod terragrunt;
 pub mod workdir;
@@ -561,7 +562,8 @@ impl Job {
         }
     }
 
-    /// Runs `init` with the plugin cache held.
+    /// Runs `init` with the plugin cache held, the cache verified against its manifest before
+    /// (a provider rewritten since it was installed is never run) and recorded after.
     pub async fn run_init(&self, spec: &CommandSpec) -> Result<Vec<u8>, RunError> {
         let cache = self.settings.plugin_cache_dir();
         let _guard = plugin_cache::lock(&cache)
@@ -570,7 +572,22 @@ impl Job {
                 unit: self.unit.path.clone(),
                 message: format!("cannot lock the plugin cache {}: {e}", cache.display()),
             })?;
-        self.run(spec).await
+        self.verify_cache(&cache).await?;
+        let out = self.run(spec).await?;
+        self.verify_cache(&cache).await?;
+        Ok(out)
+    }
+
+    async fn verify_cache(&self, cache: &Path) -> Result<(), RunError> {
+        let dir = cache.to_path_buf();
+        tokio::task::spawn_blocking(move || plugin_cache::verify(&dir))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map_err(|message| RunError::Prepare {
+                unit: self.unit.path.clone(),
+                message,
+            })
     }
 
     /// The dependency outputs for this job's command, read from each dependency's state (or

@@ -12,6 +12,135 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Name of the lock file inside the cache directory.
 pub const LOCK_FILE: &str = ".slipway-init.lock";
 
+/// Name of the manifest inside the cache directory: each provider file's SHA-256 as it was
+/// when it first appeared there, and the file's metadata then.
+pub const MANIFEST_FILE: &str = ".slipway-manifest.json";
+
+/// One file of the cache as recorded in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    len: u64,
+    mtime_ns: i64,
+    ino: u64,
+    sha256: String,
+}
+
+/// Checks every file of the cache (following its links into a provider mirror) against the
+/// manifest and records the files new since the last check. A file whose metadata changed is
+/// hashed again; a different SHA-256 means something rewrote a provider that every later plan
+/// and apply would execute: an error naming the file, and nothing is run. Called under the
+/// cache's lock, before and after each `init`.
+pub fn verify(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let mut manifest: std::collections::BTreeMap<String, Entry> =
+        match std::fs::read(&manifest_path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                format!(
+                    "{}: unreadable ({e}); remove the plugin cache to start afresh",
+                    manifest_path.display()
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(format!("{}: {e}", manifest_path.display())),
+        };
+    let mut files = Vec::new();
+    walk(dir, String::new(), 0, &mut files)
+        .map_err(|e| format!("cannot read the plugin cache {}: {e}", dir.display()))?;
+    let mut seen = std::collections::BTreeMap::new();
+    for (rel, path) in files {
+        let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (len, mtime_ns, ino) = (
+            meta.len(),
+            meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            meta.ino(),
+        );
+        let entry = match manifest.remove(&rel) {
+            Some(e) if e.len == len && e.mtime_ns == mtime_ns && e.ino == ino => e,
+            Some(e) => {
+                let sha256 = sha256_file(&path)?;
+                if sha256 != e.sha256 {
+                    return Err(format!(
+                        "the plugin cache file {} changed since it was installed (SHA-256 {} instead of {}): refused; nothing runs with it; remove the plugin cache to reinstall",
+                        path.display(),
+                        sha256,
+                        e.sha256
+                    ));
+                }
+                Entry {
+                    len,
+                    mtime_ns,
+                    ino,
+                    sha256,
+                }
+            }
+            None => Entry {
+                len,
+                mtime_ns,
+                ino,
+                sha256: sha256_file(&path)?,
+            },
+        };
+        seen.insert(rel, entry);
+    }
+    let bytes = serde_json::to_vec_pretty(&seen).map_err(|e| e.to_string())?;
+    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, &manifest_path))
+        .map_err(|e| format!("{}: {e}", manifest_path.display()))
+}
+
+fn sha256_file(path: &Path) -> Result<String, String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The regular files under `dir`, following links (the cache links into a mirror), at most
+/// 16 directories deep.
+fn walk(
+    dir: &Path,
+    rel: String,
+    depth: usize,
+    out: &mut Vec<(String, PathBuf)>,
+) -> std::io::Result<()> {
+    if depth > 16 {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if depth == 0 && name.starts_with(".slipway-") {
+            continue;
+        }
+        let path = entry.path();
+        let r = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_dir() {
+            walk(&path, r, depth + 1, out)?;
+        } else if meta.is_file() {
+            out.push((r, path));
+        }
+    }
+    Ok(())
+}
+
 /// Holds the cache for one `init`; released on drop.
 pub struct InitGuard {
     _file: File,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hcl::Value;
 
+use super::safe_fs::{self, Existing};
 use crate::snapshot::Snapshot;
 use crate::terragrunt::modules::Source;
 use crate::units::{Unit, UNIT_FILE};
@@ -56,7 +57,7 @@ pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result
             continue;
         }
         let bytes = snap.read(path)?;
-        std::fs::write(run_dir.join(rel), &bytes)?;
+        safe_fs::write(&run_dir, rel, &bytes, Existing::Replace)?;
     }
 
     let cfg = &eval.config;
@@ -111,7 +112,7 @@ pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result
     // 5. inputs.
     if let Some(inputs) = cfg.get("inputs") {
         let json = serde_json::to_vec_pretty(inputs)?;
-        std::fs::write(run_dir.join(INPUTS_FILE), json)?;
+        safe_fs::write(&run_dir, INPUTS_FILE, &json, Existing::Replace)?;
     }
     Ok(run_dir)
 }
@@ -179,22 +180,34 @@ pub fn sensitive_variables(dir: &Path) -> Vec<String> {
     names
 }
 
-/// What survives between two runs of a unit: terraform's provider directory and local state
-/// (a local backend with a relative path, or no backend at all, keeps its state here).
+/// What survives between two runs of a unit: local state (a local backend with a relative
+/// path, or no backend at all, keeps its state here). `.terraform` does not: its provider
+/// links point into the shared plugin cache, and a later run's files must never be written
+/// through them; `init` makes it again, linking from the cache at little cost.
 fn preserved(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
-    name == ".terraform" || name == "terraform.tfstate.d" || name.starts_with("terraform.tfstate")
+    name == "terraform.tfstate.d" || name.starts_with("terraform.tfstate")
 }
 
-/// Removes everything of the previous run but what [`preserved`] keeps, at any depth.
+/// Removes everything of the previous run but what [`preserved`] keeps, at any depth. A
+/// symlink is removed whatever its name (the link, never what it points to).
 fn clean(dir: &Path) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
+        let ty = entry.file_type()?;
+        let p = entry.path();
+        if ty.is_symlink() {
+            std::fs::remove_file(&p)?;
+            continue;
+        }
         if preserved(&entry.file_name()) {
             continue;
         }
-        let p = entry.path();
-        if entry.file_type()?.is_dir() {
+        if entry.file_name() == ".terraform" {
+            std::fs::remove_dir_all(&p)?;
+            continue;
+        }
+        if ty.is_dir() {
             clean(&p)?;
             if std::fs::read_dir(&p)?.next().is_none() {
                 std::fs::remove_dir(&p)?;
@@ -221,19 +234,23 @@ fn write_generated(
 ) -> anyhow::Result<()> {
     let rel = crate::snapshot::normalize(path)
         .context("generated file path escapes the working directory")?;
-    let target = dir.join(rel);
-    if target.exists() {
-        match if_exists.unwrap_or("error") {
-            "overwrite" | "overwrite_terragrunt" => {}
-            "skip" => return Ok(()),
-            _ => bail!("{path} already exists (set if_exists = \"overwrite\" to replace it)"),
+    if rel.split('/').any(|c| c == ".terraform") {
+        // Providers and modules `init` installs live there: a file planted there would be
+        // executed as a provider.
+        bail!("{path} is inside .terraform, which belongs to terraform init: refused");
+    }
+    let existing = match if_exists.unwrap_or("error") {
+        "overwrite" | "overwrite_terragrunt" => Existing::Replace,
+        "skip" => Existing::Keep,
+        _ => Existing::Fail,
+    };
+    match safe_fs::write(dir, &rel, contents.as_bytes(), existing) {
+        Ok(_) => Ok(()),
+        Err(safe_fs::WriteError::Exists(_)) => {
+            bail!("{path} already exists (set if_exists = \"overwrite\" to replace it)")
         }
+        Err(e) => Err(e.into()),
     }
-    if let Some(p) = target.parent() {
-        std::fs::create_dir_all(p)?;
-    }
-    std::fs::write(target, contents)?;
-    Ok(())
 }
 
 fn copy_tree(snap: &Snapshot, root: &str, dest: &Path) -> anyhow::Result<()> {
@@ -250,11 +267,7 @@ fn copy_tree(snap: &Snapshot, root: &str, dest: &Path) -> anyhow::Result<()> {
         {
             continue;
         }
-        let target = dest.join(rel);
-        if let Some(p) = target.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        std::fs::write(&target, &snap.read(path)?)?;
+        safe_fs::write(dest, rel, &snap.read(path)?, Existing::Replace)?;
     }
     Ok(())
 }
