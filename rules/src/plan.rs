@@ -87,6 +87,17 @@ pub enum PlanError {
         /// What was wrong.
         message: String,
     },
+    /// A resource change whose values have the wrong shape: its findings could not be
+    /// judged, so the plan is refused rather than half-read.
+    #[error("the plan's {section} entry for {address} is invalid: {message}")]
+    InvalidResource {
+        /// `resource_changes`, `resource_drift` or `deferred_changes`.
+        section: &'static str,
+        /// The resource's address (or type and name when the address is missing).
+        address: String,
+        /// What is wrong.
+        message: String,
+    },
     /// UTF-16 text that does not decode (an unpaired surrogate).
     #[error("the plan file starts with a UTF-16 byte-order mark but is not valid UTF-16 ({endianness}) text")]
     BadUtf16 {
@@ -1245,8 +1256,8 @@ struct RawResourceChange {
     previous_address: Option<String>,
     #[serde(default)]
     module_address: Option<String>,
-    #[serde(default = "default_mode")]
-    mode: Mode,
+    #[serde(default)]
+    mode: Option<String>,
     #[serde(rename = "type")]
     type_name: String,
     name: String,
@@ -1259,10 +1270,6 @@ struct RawResourceChange {
     change: RawChange,
     #[serde(default)]
     action_reason: Option<String>,
-}
-
-fn default_mode() -> Mode {
-    Mode::Managed
 }
 
 #[derive(Deserialize)]
@@ -1450,12 +1457,12 @@ impl RawPlan {
             .resource_changes
             .unwrap_or_default()
             .into_iter()
-            .map(RawResourceChange::into_change)
+            .map(|rc| rc.into_change("resource_changes"))
             .collect::<Result<_, _>>()?;
         let resource_drift = self
             .resource_drift
             .into_iter()
-            .map(RawResourceChange::into_change)
+            .map(|rc| rc.into_change("resource_drift"))
             .collect::<Result<_, _>>()?;
         let deferred_changes = self
             .deferred_changes
@@ -1463,7 +1470,7 @@ impl RawPlan {
             .map(|d| {
                 Ok(DeferredChange {
                     reason: d.reason,
-                    change: d.resource_change.into_change()?,
+                    change: d.resource_change.into_change("deferred_changes")?,
                 })
             })
             .collect::<Result<_, PlanError>>()?;
@@ -1533,7 +1540,60 @@ impl RawPlan {
 }
 
 impl RawResourceChange {
-    fn into_change(self) -> Result<ResourceChange, PlanError> {
+    fn into_change(self, section: &'static str) -> Result<ResourceChange, PlanError> {
+        let invalid = |message: String| PlanError::InvalidResource {
+            section,
+            address: self
+                .address
+                .clone()
+                .unwrap_or_else(|| format!("{}.{}", self.type_name, self.name)),
+            message,
+        };
+        let mode = match self.mode.as_deref() {
+            None | Some("managed") => Mode::Managed,
+            Some("data") => Mode::Data,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "mode {other:?} is neither \"managed\" nor \"data\""
+                )))
+            }
+        };
+        let c = &self.change;
+        for (field, value, allowed) in [
+            ("before", &c.before, "an object or null"),
+            ("after", &c.after, "an object or null"),
+            (
+                "after_unknown",
+                &c.after_unknown,
+                "an object, a boolean or null",
+            ),
+            (
+                "before_sensitive",
+                &c.before_sensitive,
+                "an object, a boolean or null",
+            ),
+            (
+                "after_sensitive",
+                &c.after_sensitive,
+                "an object, a boolean or null",
+            ),
+        ] {
+            let text = value.text().trim_start();
+            let ok = text.starts_with('{')
+                || text == "null"
+                || (field != "before" && field != "after" && (text == "true" || text == "false"));
+            if !ok {
+                let found = match text.as_bytes().first() {
+                    Some(b'"') => "a string",
+                    Some(b'[') => "a list",
+                    Some(b't' | b'f') => "a boolean",
+                    _ => "a number",
+                };
+                return Err(invalid(format!(
+                    "change.{field} must be {allowed}, not {found}"
+                )));
+            }
+        }
         let (action, unknown_actions) = match Action::from_actions(&self.change.actions) {
             Some(a) => (a, Vec::new()),
             None => (Action::Unknown, self.change.actions),
@@ -1542,7 +1602,7 @@ impl RawResourceChange {
             Some(a) => a,
             None => synthesize_address(
                 self.module_address.as_deref(),
-                self.mode,
+                mode,
                 &self.type_name,
                 &self.name,
                 self.index.as_ref(),
@@ -1566,7 +1626,7 @@ impl RawResourceChange {
         Ok(ResourceChange {
             address,
             module_address: self.module_address,
-            mode: self.mode,
+            mode,
             type_name: self.type_name,
             name: self.name,
             index: self.index,

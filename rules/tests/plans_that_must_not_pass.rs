@@ -249,3 +249,79 @@ fn a_source_known_after_apply_is_a_known_after_apply_warning_configurable_to_blo
         .iter()
         .any(|f| f.address == "aws_security_group.db" && f.is_blocking()));
 }
+
+// --- Plans with values of the wrong shape are refused, naming the resource -----------------
+
+fn plan_with_change(rc: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "resource_changes": [
+            {
+                "address": "aws_s3_bucket.fine",
+                "mode": "managed",
+                "type": "aws_s3_bucket",
+                "name": "fine",
+                "change": { "actions": ["create"], "before": null, "after": {} }
+            },
+            rc
+        ]
+    }))
+    .expect("json")
+}
+
+#[test]
+fn an_unknown_mode_is_an_error_naming_the_resource() {
+    let msg = error_of(&plan_with_change(serde_json::json!({
+        "address": "aws_security_group.open",
+        "mode": "x",
+        "type": "aws_security_group",
+        "name": "open",
+        "change": { "actions": ["create"], "before": null, "after": {} }
+    })));
+    assert!(msg.contains("aws_security_group.open"), "{msg}");
+    assert!(msg.contains("mode \"x\""), "{msg}");
+}
+
+#[test]
+fn an_after_that_is_not_an_object_is_an_error_naming_the_resource() {
+    for (after, found) in [
+        (serde_json::json!("ingress 0.0.0.0/0"), "a string"),
+        (serde_json::json!(22), "a number"),
+        (
+            serde_json::json!([{"cidr_blocks": ["0.0.0.0/0"]}]),
+            "a list",
+        ),
+        (serde_json::json!(true), "a boolean"),
+    ] {
+        let msg = error_of(&plan_with_change(serde_json::json!({
+            "address": "aws_security_group.open",
+            "mode": "managed",
+            "type": "aws_security_group",
+            "name": "open",
+            "change": { "actions": ["create"], "before": null, "after": after }
+        })));
+        assert!(msg.contains("aws_security_group.open"), "{msg}");
+        assert!(
+            msg.contains(&format!(
+                "change.after must be an object or null, not {found}"
+            )),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn after_unknown_and_sensitive_may_be_booleans() {
+    let bytes = plan_with_change(serde_json::json!({
+        "address": "aws_instance.web",
+        "mode": "managed",
+        "type": "aws_instance",
+        "name": "web",
+        "change": {
+            "actions": ["create"], "before": null, "after": {},
+            "after_unknown": {}, "before_sensitive": false, "after_sensitive": true
+        }
+    }));
+    Plan::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+}
