@@ -163,3 +163,60 @@ fn check_names_the_slipway_toml_it_found_and_json_stays_clean() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
     assert!(doc["findings"].is_array());
 }
+
+#[test]
+fn an_endless_plan_input_stops_at_the_cap_with_a_clear_error() {
+    let out = slipway(&[
+        "check",
+        "--plan",
+        "/dev/zero",
+        "--env",
+        "dev",
+        "--max-plan-bytes",
+        "1000000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero: the plan is longer than 1000000 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["graph", "--repo", &example()])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("slipway runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn unit_paths_cannot_forge_terminal_output_or_break_a_mermaid_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unit = dir.path().join("live/red\u{1b}[31m\"x\nfake");
+    std::fs::create_dir_all(&unit).expect("mkdir");
+    std::fs::write(unit.join("terragrunt.hcl"), "inputs = {}\n").expect("write");
+    let repo = dir.path().display().to_string();
+    let text = slipway(&["graph", "--repo", &repo]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(
+        stdout.contains(r#"live/red\u{1b}[31m"x\nfake"#),
+        "{stdout:?}"
+    );
+    let mermaid = slipway(&["graph", "--repo", &repo, "--format", "mermaid"]);
+    let mermaid = String::from_utf8_lossy(&mermaid.stdout);
+    let label = mermaid.lines().nth(1).expect("a node");
+    assert_eq!(label.matches('"').count(), 2, "{label}");
+    assert!(label.contains("#quot;"), "{label}");
+}

@@ -1,11 +1,12 @@
 //! `slipway affected`: the units a change affects, with the reason for each.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use agent::affected::Status;
 use agent::repo::Repo;
 
-use super::ListFormat;
+use super::{printable, ListFormat};
 
 /// Arguments of `slipway affected`.
 #[derive(Debug, clap::Args)]
@@ -37,11 +38,12 @@ pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
                     "file": e.file, "line": e.line, "construct": e.construct, "message": e.message,
                 })).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            super::emitln(&serde_json::to_string_pretty(&out)?);
         }
         ListFormat::Text => {
+            let mut text = String::new();
             if change.units.is_empty() {
-                println!("no unit is affected");
+                text.push_str("no unit is affected\n");
             }
             for u in &change.units {
                 let status = match u.status {
@@ -50,21 +52,24 @@ pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
                     Status::Dependent => " (dependent)",
                     Status::Failed => " (failed: could not be evaluated)",
                 };
-                println!(
+                let _ = writeln!(
+                    text,
                     "{} [{}]{status}",
-                    u.path,
-                    u.env.as_deref().unwrap_or("no env")
+                    printable(&u.path),
+                    printable(u.env.as_deref().unwrap_or("no env"))
                 );
                 for r in &u.reasons {
-                    println!("  - {r}");
+                    let _ = writeln!(text, "  - {}", printable(&r.to_string()));
                 }
             }
+            super::emit(&text);
         }
     }
     // Units that cannot be evaluated are listed above as failed; the others are right, so the
     // command succeeds, with a warning for each distinct error.
     for e in agent::terragrunt::summarize(&change.errors) {
-        eprintln!("warning: {e}");
+        eprintln!("warning: {}", printable(&e));
     }
+    super::warn_skipped(&change.head_view.snapshot);
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,14 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Largest plan accepted, in bytes: a longer input (an endless stream, a device) is an
+    /// error rather than read without end.
+    #[arg(long, default_value_t = DEFAULT_MAX_PLAN_BYTES)]
+    pub max_plan_bytes: u64,
 }
+
+/// The default of `--max-plan-bytes`: 2 GiB, far above any real plan.
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = 2 << 30;
 
 /// Output format of `slipway check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,9 +76,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
             for note in &outcome.notes {
                 eprintln!("slipway check: {note}");
             }
-            print!("{}", outcome.output);
-            if !outcome.output.ends_with('\n') {
-                println!();
+            if outcome.output.ends_with('\n') {
+                super::emit(&outcome.output);
+            } else {
+                super::emitln(&outcome.output);
             }
             if outcome.blocking {
                 ExitCode::from(EXIT_BLOCKING)
@@ -152,7 +160,7 @@ pub fn execute_with(args: &CheckArgs, env: &Environment) -> Result<Outcome, Stri
     if let Some((r, from)) = &region {
         notes.push(format!("default region {r} (from {from})"));
     }
-    let bytes = read_input(&args.plan)?;
+    let bytes = read_input(&args.plan, args.max_plan_bytes)?;
     let plan = Plan::parse(&bytes).map_err(|e| format!("{}: {e}", shown(&args.plan)))?;
     let report = rules::evaluate(
         &plan,
@@ -218,21 +226,34 @@ fn shown(path: &Path) -> String {
     }
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, String> {
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read the plan from standard input: {e}"))?;
-        return Ok(bytes);
-    }
-    if path.is_dir() {
+/// Reads the plan, at most `max` bytes: one byte more is an error naming the limit.
+fn read_input(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let from = shown(path);
+    let source: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        if path.is_dir() {
+            return Err(format!(
+                "{} is a directory; pass the plan JSON file written by `terraform show -json PLANFILE`",
+                path.display()
+            ));
+        }
+        Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| format!("cannot read plan {}: {e}", path.display()))?,
+        )
+    };
+    let mut bytes = Vec::new();
+    source
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the plan from {from}: {e}"))?;
+    if bytes.len() as u64 > max {
         return Err(format!(
-            "{} is a directory; pass the plan JSON file written by `terraform show -json PLANFILE`",
-            path.display()
+            "{from}: the plan is longer than {max} bytes (--max-plan-bytes); is it a plan JSON written by `terraform show -json PLANFILE`?"
         ));
     }
-    std::fs::read(path).map_err(|e| format!("cannot read plan {}: {e}", path.display()))
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -252,6 +273,7 @@ mod tests {
             region: None,
             config: None,
             format,
+            max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
         }
     }
 

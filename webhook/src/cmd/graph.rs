@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use agent::repo::Repo;
 
+use super::printable;
+
 /// Output format of `slipway graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
@@ -88,15 +90,15 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
                 writeln!(
                     out,
                     "{} [{}{}]",
-                    u.path,
-                    u.env.as_deref().unwrap_or("no env"),
+                    printable(&u.path),
+                    printable(u.env.as_deref().unwrap_or("no env")),
                     u.region
                         .as_deref()
-                        .map(|r| format!(", {r}"))
+                        .map(|r| format!(", {}", printable(r)))
                         .unwrap_or_default()
                 )?;
                 for d in &u.dependencies {
-                    writeln!(out, "  -> {d}")?;
+                    writeln!(out, "  -> {}", printable(d))?;
                 }
             }
         }
@@ -125,8 +127,8 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "  {}[\"{} ({})\"]",
                     id(&u.path),
-                    u.path,
-                    u.env.as_deref().unwrap_or("-")
+                    mermaid_text(&u.path),
+                    mermaid_text(u.env.as_deref().unwrap_or("-"))
                 )?;
             }
             for p in &view.graph.order {
@@ -139,12 +141,13 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    print!("{out}");
+    super::emit(&out);
     // Units that fail to evaluate are warnings: the others are listed and right. A repository
     // with Terragrunt files but no unit says why.
     for e in agent::terragrunt::summarize(&inv.errors) {
-        eprintln!("warning: {e}");
+        eprintln!("warning: {}", printable(&e));
     }
+    super::warn_skipped(&view.snapshot);
     if inv.units.is_empty() && inv.errors.is_empty() {
         let hcl = view
             .snapshot
@@ -161,11 +164,17 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for p in &view.graph.problems {
-        eprintln!("error: {p}");
+        eprintln!("error: {}", printable(&p.to_string()));
     }
     Ok(if view.graph.problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Text inside a quoted mermaid label: quotes and `#` as mermaid's entity codes, control
+/// characters escaped.
+fn mermaid_text(s: &str) -> String {
+    printable(s).replace('#', "#35;").replace('"', "#quot;")
 }

@@ -26,6 +26,56 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Exit code when standard output is closed early (`slipway graph | head`): what a shell shows
+/// for a program ended by SIGPIPE (128 + 13).
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Writes `text` to standard output. A reader that went away (`| head`) ends the process
+/// quietly with [`EXIT_BROKEN_PIPE`], as command-line tools do, instead of a panic.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("slipway: cannot write to standard output: {e}");
+        }
+        std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+    }
+}
+
+/// `s` safe to print on a terminal or inside a quoted label: control characters (newlines,
+/// terminal escape sequences) are shown escaped (`\n`, `\u{1b}`), so a directory name from a
+/// pull request cannot forge lines or colours of Slipway's output.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A warning for each path of the snapshot left out because its name is not UTF-8.
+pub fn warn_skipped(snap: &agent::snapshot::Snapshot) {
+    for p in snap.skipped() {
+        eprintln!(
+            "warning: {}: the name is not UTF-8; left out (nothing under it is seen as a unit or a file)",
+            printable(p)
+        );
+    }
+}
+
+/// [`emit`] with a line end.
+pub fn emitln(text: &str) {
+    emit(&format!("{text}\n"));
+}
+
 /// Prints an error chain and turns it into exit code 2 (1 is kept for "blocking findings").
 pub fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {

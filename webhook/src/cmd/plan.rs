@@ -25,7 +25,7 @@ pub struct PlanArgs {
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let settings_env = Vec::new();
     let (review, failed) = review(&args, settings_env)?;
-    print!("{}", comment::render(&review));
+    super::emit(&comment::render(&review));
     Ok(if failed {
         ExitCode::from(1)
     } else {

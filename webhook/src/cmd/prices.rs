@@ -46,7 +46,7 @@ pub fn run(args: PricesArgs) -> ExitCode {
     };
     match result {
         Ok(message) => {
-            println!("{message}");
+            super::emitln(&message);
             ExitCode::SUCCESS
         }
         Err(message) => {
