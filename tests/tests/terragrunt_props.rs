@@ -595,3 +595,42 @@ fn deeply_nested_brackets_are_an_error_not_a_stack_overflow() {
     );
     evaluate(&r, text.as_bytes()).expect("no panic");
 }
+
+/// Shapes a hostile pull request builds to exhaust the evaluator: locals that double, nest,
+/// chain, loop over each other and refer forwards, backwards or to themselves, in any order.
+fn hostile_locals() -> impl Strategy<Value = String> {
+    let step = (
+        0usize..8,
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+    );
+    prop::collection::vec(step, 1..40).prop_map(|steps| {
+        let n = steps.len();
+        let mut s = String::from("locals {\n");
+        for (i, (kind, a, b)) in steps.iter().enumerate() {
+            let (a, b) = (a.index(n), b.index(n));
+            let e = match kind {
+                0 => format!("concat(try(tolist(local.l{a}), [1]), try(tolist(local.l{a}), [1]))"),
+                1 => format!("[local.l{a}]"),
+                2 => format!("try(local.l{a} + 1, 0)"),
+                3 => format!("[for x in try(tolist(local.l{a}), [1, 2]) : [x, x, x]]"),
+                4 => format!("merge(try(tomap(local.l{a}), {{}}), {{ k{i} = local.l{b} }})"),
+                5 => format!("try(distinct(flatten([local.l{a}, local.l{b}])), [])"),
+                6 => format!("format(\"%s-%s\", try(tostring(local.l{a}), \"a\"), try(tostring(local.l{b}), \"b\"))"),
+                _ => format!("[for i in range(20) : [for j in range(20) : try(local.l{a}, j)]]"),
+            };
+            s.push_str(&format!("  l{i} = {e}\n"));
+        }
+        s.push_str("}\ninputs = {\n  last = local.l0\n}\n");
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_locals_end_in_a_value_or_that_units_error(text in hostile_locals()) {
+        check(text.as_bytes())?;
+    }
+}

@@ -314,6 +314,9 @@ impl Folder<'_, '_> {
                 }
             }
             let value = self.fold(&value)?;
+            // Each element counts as it is made: a loop copying a large value into every
+            // element stops at the budget, not after building it.
+            super::budget::charge_value(&value)?;
             match &f.key_expr {
                 None => list.push(value),
                 Some(key_expr) => {
