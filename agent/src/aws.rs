@@ -377,6 +377,40 @@ impl Assumer {
         Ok(creds)
     }
 
+    /// Who `creds` are, from STS `GetCallerIdentity` called with them: what `get_aws_account_id()`
+    /// and the other identity functions give in a run.
+    pub async fn caller_identity(
+        &self,
+        creds: &RoleCredentials,
+    ) -> Result<crate::terragrunt::runtime::AwsIdentity, String> {
+        let provider = aws_sdk_sts::config::Credentials::new(
+            creds.access_key_id.expose(),
+            creds.secret_access_key.expose(),
+            Some(creds.session_token.expose().to_string()),
+            Some(creds.expiration),
+            "slipway-assumed-role",
+        );
+        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .credentials_provider(provider)
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "GetCallerIdentity as {}: {}",
+                    creds.assumed_role_arn,
+                    e.message().unwrap_or("the call failed")
+                )
+            })?;
+        Ok(crate::terragrunt::runtime::AwsIdentity {
+            account_id: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+            user_id: out.user_id().unwrap_or_default().to_string(),
+        })
+    }
+
     /// One `AssumeRole` call.
     pub async fn assume(
         &self,

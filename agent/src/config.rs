@@ -57,6 +57,22 @@ pub struct EnvConfig {
     /// What must hold before an apply starts.
     #[serde(default)]
     pub requirements: ApplyRequirements,
+    /// AWS region of resources whose provider configuration names none (`slipway check` uses
+    /// it when `--region` is not given).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Variables `get_env` sees in this environment's runs, by name.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Names of variables of Slipway's own environment that `get_env` may read in this
+    /// environment's runs (in the service; on the command line a run sees the user's
+    /// environment). Slipway's settings and credentials are never readable, listed or not.
+    #[serde(default)]
+    pub env_allow: Vec<String>,
+    /// Whether `run_cmd` runs commands in this environment's runs (never for a pull request
+    /// from a fork). Off by default: during discovery it is never run.
+    #[serde(default)]
+    pub allow_run_cmd: bool,
 }
 
 /// When an environment is applied after merge.

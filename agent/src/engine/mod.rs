@@ -97,6 +97,12 @@ pub struct EngineSettings {
     /// `terraform show -json` when the reader cannot be sure of a plan), or always with
     /// `terraform show -json`.
     pub plan_reader: PlanReader,
+    /// Whether a unit's `get_env` in a run sees the process's environment (never its
+    /// secrets): the command line's case, where the process is the user's. The service sets it
+    /// off: a run then sees only its environment's `env` table and `env_allow` names.
+    pub user_env: bool,
+    /// The `sops` binary `sops_decrypt_file` uses in runs (`SLIPWAY_SOPS`).
+    pub sops: Option<PathBuf>,
 }
 
 /// How a plan's JSON is made (`SLIPWAY_PLAN_READER`: `native` or `terraform`).
@@ -145,6 +151,8 @@ impl EngineSettings {
             assume_roles: true,
             aws: AwsSettings::default(),
             plan_reader: PlanReader::Native,
+            user_env: true,
+            sops: None,
         }
     }
 
@@ -174,6 +182,9 @@ impl EngineSettings {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| format!("SLIPWAY_PARALLELISM={p:?} is not a positive number"))?;
+        }
+        if let Some(p) = std::env::var_os("SLIPWAY_SOPS").filter(|v| !v.is_empty()) {
+            s.sops = Some(PathBuf::from(p));
         }
         if let Some(r) = var("SLIPWAY_PLAN_READER") {
             s.plan_reader = r.parse().map_err(|e| format!("SLIPWAY_PLAN_READER: {e}"))?;
@@ -220,6 +231,8 @@ pub struct Workspace {
     /// `owner/name`.
     pub repo: String,
     pub pr: Option<u64>,
+    /// The pull request comes from a fork: `run_cmd` never runs for it.
+    pub fork: bool,
     /// The head commit planned (hex).
     pub commit: String,
     pub snapshot: Arc<Snapshot>,
@@ -234,6 +247,7 @@ impl Workspace {
         Workspace {
             repo: repo.to_string(),
             pr,
+            fork: false,
             commit: view
                 .snapshot
                 .commit()
@@ -692,22 +706,102 @@ impl Job {
         }
     }
 
-    /// The unit re-evaluated with its dependencies' real outputs.
-    pub fn evaluated_with(&self, outputs: &BTreeMap<String, hcl::Value>) -> Result<Unit, RunError> {
+    /// What this run gives the functions discovery leaves unknown: `get_env` from the
+    /// environment's `env` table (and `env_allow`, or the user's environment on the command
+    /// line), the AWS identity from STS with this run's credentials, `run_cmd` where the
+    /// environment allows it and the pull request is not a fork's, `sops` when configured.
+    pub async fn run_values(&self) -> Result<crate::terragrunt::runtime::RunValues, RunError> {
+        let env_name = self.unit.env.as_deref().unwrap_or_default();
+        let cfg = self.ws.config.environments.get(env_name);
+        let no_table = BTreeMap::new();
+        let env = crate::terragrunt::runtime::run_env(
+            cfg.map_or(&no_table, |c| &c.env),
+            cfg.map_or(&[][..], |c| c.env_allow.as_slice()),
+            self.settings.user_env,
+        );
+        let aws = match &self.creds {
+            Credentials::None => None,
+            Credentials::Role {
+                assumer,
+                role,
+                session,
+            } => {
+                let c = assumer
+                    .credentials(
+                        role,
+                        session,
+                        self.action,
+                        self.remaining(),
+                        &self.unit.path,
+                    )
+                    .await?;
+                self.redact_values(c.secrets());
+                let id =
+                    assumer
+                        .caller_identity(&c)
+                        .await
+                        .map_err(|message| RunError::Prepare {
+                            unit: self.unit.path.clone(),
+                            message,
+                        })?;
+                Some(id)
+            }
+        };
+        let (run_cmd_dir, run_cmd_refusal) = match cfg {
+            _ if self.ws.fork => (
+                None,
+                "run_cmd is never run for a pull request from a fork".to_string(),
+            ),
+            Some(c) if c.allow_run_cmd => (
+                Some(self.ws.snapshot.root().join(&self.unit.path)),
+                String::new(),
+            ),
+            _ => (
+                None,
+                format!(
+                    "run_cmd is not allowed in environment {env_name:?} (set allow_run_cmd = true in [environments.{env_name}] of slipway.toml)"
+                ),
+            ),
+        };
+        Ok(crate::terragrunt::runtime::RunValues {
+            env,
+            aws,
+            run_cmd_dir,
+            run_cmd_refusal,
+            sops: self.settings.sops.clone(),
+        })
+    }
+
+    /// The unit evaluated again for this run: with its dependencies' real outputs and what
+    /// [`Job::run_values`] gives. A unit that needs neither is taken as discovery left it; one
+    /// whose inputs are still unknown fails here, with the reason.
+    pub async fn evaluated_with(
+        &self,
+        outputs: &BTreeMap<String, hcl::Value>,
+    ) -> Result<Unit, RunError> {
         let mut unit = self.unit.clone();
-        if unit.dependency_blocks.is_empty() {
+        let unknown = unit.eval.as_ref().is_some_and(|e| e.unknown.is_some());
+        if unit.dependency_blocks.is_empty() && !unknown {
             return Ok(unit);
         }
-        let ev = crate::terragrunt::Evaluator::new(
+        let run = Arc::new(self.run_values().await?);
+        let ev = crate::terragrunt::Evaluator::for_run(
             self.ws.snapshot.clone(),
             Arc::new(crate::terragrunt::EvalCache::default()),
+            run,
         );
+        let fail = |message: String| RunError::Prepare {
+            unit: unit.path.clone(),
+            message,
+        };
         let eval = ev
             .eval_unit(&unit.path, Some(outputs))
-            .map_err(|e| RunError::Prepare {
-                unit: unit.path.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| fail(e.to_string()))?;
+        if let Some(why) = &eval.unknown {
+            return Err(fail(format!(
+                "a value of the configuration is still unknown when planning: {why}"
+            )));
+        }
         unit.eval = Some(Arc::new(eval));
         Ok(unit)
     }

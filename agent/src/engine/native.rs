@@ -128,7 +128,7 @@ impl Native {
     /// directory; returns the directory terraform runs in.
     async fn prepare(&self, job: &Job) -> Result<PathBuf, RunError> {
         let outputs = job.dependency_outputs().await?;
-        let unit = job.evaluated_with(&outputs)?;
+        let unit = job.evaluated_with(&outputs).await?;
         let snap = job.ws.snapshot.clone();
         let root = job.settings.work_root.clone();
         let u = unit.clone();

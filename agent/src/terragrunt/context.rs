@@ -231,6 +231,11 @@ fn run_values(f: &Frame) -> Option<&RunValues> {
     f.ev.run_values()
 }
 
+/// Whether the configuration on top of the stack is evaluated for a run (not discovery).
+pub fn in_run() -> bool {
+    top().is_ok_and(|f| run_values(&f).is_some())
+}
+
 /// An AWS identity value: unknown during discovery, from STS in a run.
 fn aws_identity(name: &str, a: &FuncArgs, pick: fn(&super::runtime::AwsIdentity) -> &str) -> Res {
     let f = top()?;
@@ -238,11 +243,11 @@ fn aws_identity(name: &str, a: &FuncArgs, pick: fn(&super::runtime::AwsIdentity)
         None => Ok(unknown::value(&call_text(name, a))),
         Some(run) => match &run.aws {
             Some(id) => Ok(Value::String(pick(id).to_string())),
-            None => Err(
-                "this run has no AWS identity: the unit's environment names no plan or \
-                 apply role (slipway.toml or account.hcl) and Slipway runs without roles"
-                    .to_string(),
-            ),
+            None => Ok(unknown::value(&format!(
+                "{}: this run has no AWS identity (the unit's environment names no plan or \
+                 apply role in slipway.toml or account.hcl, or Slipway runs without roles)",
+                call_text(name, a)
+            ))),
         },
     }
 }
@@ -290,7 +295,11 @@ fn run_cmd(a: FuncArgs) -> Res {
         return Ok(unknown::value(&call_text("run_cmd", &a)));
     };
     let Some(dir) = &run.run_cmd_dir else {
-        return Err(run.run_cmd_refusal.clone());
+        return Ok(unknown::value(&format!(
+            "{}: {}",
+            call_text("run_cmd", &a),
+            run.run_cmd_refusal
+        )));
     };
     let mut words = Vec::new();
     for (i, v) in a.iter().enumerate() {
@@ -350,7 +359,10 @@ fn sops_decrypt_file(a: FuncArgs) -> Res {
         return Ok(unknown::value(&call_text("sops_decrypt_file", &a)));
     };
     let Some(sops) = &run.sops else {
-        return Err("no sops binary is configured for runs (SLIPWAY_SOPS)".into());
+        return Ok(unknown::value(&format!(
+            "{}: no sops binary is configured for runs (SLIPWAY_SOPS)",
+            call_text("sops_decrypt_file", &a)
+        )));
     };
     let bytes = f.ev.snapshot().read(&rel).map_err(|e| e.to_string())?;
     let ext = rel.rsplit_once('.').map_or("", |(_, e)| e);
@@ -560,13 +572,12 @@ fn get_env(a: FuncArgs) -> Res {
     let f = top()?;
     let name = arg_str(&a, 0, "the variable name")?;
     let refused = env_is_secret(&name);
-    let value = if refused {
-        None
-    } else {
-        match run_values(&f) {
-            Some(run) => run.env.get(&name).cloned(),
-            None => std::env::var(&name).ok(),
-        }
+    // A run sees the variables its environment's configuration gives it (built without
+    // secrets); discovery sees the process's own, never a secret, and none in the service.
+    let value = match run_values(&f) {
+        Some(run) => run.env.get(&name).cloned(),
+        None if refused || !super::runtime::discovery_reads_process_env() => None,
+        None => std::env::var(&name).ok(),
     };
     if let Some(v) = value {
         return Ok(Value::String(v));
@@ -582,10 +593,9 @@ fn get_env(a: FuncArgs) -> Res {
     } else {
         format!("environment variable {name} is not set and no default was given")
     };
-    match run_values(&f) {
-        None => Ok(unknown::value(&format!("get_env(\"{name}\"): {why}"))),
-        Some(_) => Err(why),
-    }
+    // In a run too: a value nothing uses costs nothing; one that reaches the unit's inputs
+    // fails its run with this reason.
+    Ok(unknown::value(&format!("get_env(\"{name}\"): {why}")))
 }
 
 fn get_platform(_: FuncArgs) -> Res {

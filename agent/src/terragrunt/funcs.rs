@@ -1099,14 +1099,47 @@ fn check_len(len: usize, what: &str) -> Result<(), String> {
 
 /// `timestamp()`, `plantimestamp()`, `uuid()` and `bcrypt()` give a different value at each
 /// call: during discovery they are unknown (see [`super::unknown`]), never a made-up value.
+/// In a run they are real, as in Terragrunt: the time of the call (RFC 3339, UTC), a random
+/// version 4 UUID.
 fn timestamp(_: FuncArgs) -> Res {
+    if super::context::in_run() {
+        return now_rfc3339();
+    }
     Ok(super::unknown::value("timestamp()"))
 }
 fn plantimestamp(_: FuncArgs) -> Res {
+    if super::context::in_run() {
+        return now_rfc3339();
+    }
     Ok(super::unknown::value("plantimestamp()"))
 }
 fn uuid(_: FuncArgs) -> Res {
+    if super::context::in_run() {
+        let bytes = fastrand::u128(..).to_le_bytes();
+        return Ok(Value::String(
+            ::uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+        ));
+    }
     Ok(super::unknown::value("uuid()"))
+}
+
+fn now_rfc3339() -> Res {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let t = time::OffsetDateTime::from_unix_timestamp(secs as i64).map_err(|e| e.to_string())?;
+    Ok(Value::String(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )))
 }
 fn bcrypt(a: FuncArgs) -> Res {
     arity(&a, 1, 2)?;

@@ -31,6 +31,36 @@ pub struct RunValues {
     pub sops: Option<PathBuf>,
 }
 
+static SERVICE_DISCOVERY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes discovery's `get_env` read nothing of the process's environment (the service: a
+/// configuration must not read what Slipway's own process has; its runs get the variables of
+/// `[environments.<env>.env]` and `env_allow`). The command line reads the user's environment.
+pub fn discovery_without_process_env() {
+    SERVICE_DISCOVERY.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether discovery's `get_env` reads the process's environment (never its secrets).
+pub fn discovery_reads_process_env() -> bool {
+    !SERVICE_DISCOVERY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The variables `get_env` sees in a run of an environment: the process's variables named in
+/// `allow` (every variable when `all`, the command line's case), then the environment's own
+/// `table` over them. Secrets of the process ([`env_is_secret`]) are never among them; a value
+/// the configuration itself sets in `table` is the configuration's to give.
+pub fn run_env(
+    table: &BTreeMap<String, String>,
+    allow: &[String],
+    all: bool,
+) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| !env_is_secret(k) && (all || allow.iter().any(|a| a == k)))
+        .collect();
+    env.extend(table.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
+}
+
 /// Environment variables a configuration in the repository may never read: Slipway's own
 /// settings and secrets, and the credentials of the cloud and of GitHub. A pull request must not
 /// be able to put them into an input that a plan prints.
