@@ -50,6 +50,30 @@ pub struct Snapshot {
     skipped: Vec<String>,
 }
 
+/// Files above this size are identified on disk by their metadata, not their content: a
+/// 4 GB binary next to the configuration is never read unless evaluation reads it.
+const HASHED_UP_TO: u64 = 1 << 20;
+
+/// The id of a file on disk: its git blob id, or for a large file an id of its path, size,
+/// inode and modification time (stable while the file is unchanged, which is what the parse
+/// cache and the comparison of two disk snapshots need).
+fn disk_id(path: &Path) -> std::io::Result<Oid> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    if meta.len() <= HASHED_UP_TO {
+        return Oid::hash_file(ObjectType::Blob, path).map_err(std::io::Error::other);
+    }
+    let id = format!(
+        "slipway-large-file {} {} {} {}.{}",
+        path.display(),
+        meta.len(),
+        meta.ino(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    );
+    Oid::hash_object(ObjectType::Blob, id.as_bytes()).map_err(std::io::Error::other)
+}
+
 impl Snapshot {
     /// The files of `commit` in the repository at `repo_dir`, without checking anything out.
     pub fn from_commit(repo: &Repository, commit: Oid) -> Result<Self, git2::Error> {
@@ -152,9 +176,7 @@ impl Snapshot {
                     let target = std::fs::read_link(entry.path())?;
                     links.push((path, target.to_string_lossy().into_owned()));
                 } else if ty.is_file() {
-                    let oid = Oid::hash_file(ObjectType::Blob, entry.path())
-                        .map_err(std::io::Error::other)?;
-                    snap.files.insert(path, oid);
+                    snap.files.insert(path, disk_id(&entry.path())?);
                 }
             }
         }
