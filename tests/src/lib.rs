@@ -241,6 +241,7 @@ pub fn error_for<'a>(
     }
 }
 pub mod moto;
+pub mod remote;
 
 impl TempRepo {
     /// Creates branch `name` at `at` (a commit id) and checks it out, work tree included, so

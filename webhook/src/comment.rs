@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use agent::engine::source::ResolvedSource;
 use rules::plan::{Action, Plan};
 use rules::{Report, Severity};
 use serde::Serialize;
@@ -39,6 +40,8 @@ pub struct UnitReview {
     pub outcome: Outcome,
     /// Policy findings and cost of the plan, when it was planned.
     pub report: Option<Report>,
+    /// The remote module sources planned, with the commit, version or digest each resolved to.
+    pub sources: Vec<ResolvedSource>,
 }
 
 /// What happened to a unit.
@@ -292,6 +295,9 @@ fn unit_section(u: &UnitReview) -> String {
     if !u.reasons.is_empty() {
         let _ = writeln!(s, "Why: {}\n", u.reasons.join("; "));
     }
+    for src in &u.sources {
+        let _ = writeln!(s, "Module source: {}\n", source_line(src));
+    }
     if let Some(r) = &u.report {
         s.push_str(&report_section(r));
     }
@@ -319,6 +325,21 @@ fn unit_section(u: &UnitReview) -> String {
     }
     s.push_str("</details>\n\n");
     s
+}
+
+/// `` `git::...?ref=main` at commit `0123abc...` `` (versions and digests likewise).
+fn source_line(src: &ResolvedSource) -> String {
+    let mut what = Vec::new();
+    if let Some(v) = &src.version {
+        what.push(format!("version `{v}`"));
+    }
+    if let Some(c) = &src.commit {
+        what.push(format!("commit `{c}`"));
+    }
+    if let Some(d) = &src.sha256 {
+        what.push(format!("sha256 `{d}`"));
+    }
+    format!("`{}` at {}", src.source.replace('`', "'"), what.join(", "))
 }
 
 /// The attribute-level diff of a plan, in `diff` syntax so GitHub colours it.
@@ -438,6 +459,7 @@ mod tests {
                 reasons: vec!["live/dev/app/terragrunt.hcl changed".into()],
                 outcome: Outcome::Planned(plan(UPDATE)),
                 report: None,
+                sources: Vec::new(),
             }],
         };
         let text = render(&review);
@@ -481,6 +503,7 @@ mod tests {
                 reasons: vec![],
                 outcome: Outcome::Planned(plan(&json)),
                 report: None,
+                sources: Vec::new(),
             }],
         };
         let text = render(&review);

@@ -61,6 +61,7 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
             reasons: vec!["live/accounts/prod/us-east-1/database/terragrunt.hcl changed".into()],
             outcome: Outcome::Planned(Box::new(plan)),
             report: Some(report),
+            sources: Vec::new(),
         }],
     };
     let comment = render(&review);
@@ -94,6 +95,7 @@ fn review_of(plan_json: &[u8], env: &str) -> String {
             )],
             outcome: Outcome::Planned(Box::new(plan)),
             report: Some(report),
+            sources: Vec::new(),
         }],
     })
 }

@@ -19,6 +19,7 @@ pub mod process;
 pub mod redact;
 pub mod safe_fs;
 pub mod schemas;
+pub mod source;
 pub mod terragrunt;
 pub mod workdir;
 
@@ -103,6 +104,8 @@ pub struct EngineSettings {
     pub user_env: bool,
     /// The `sops` binary `sops_decrypt_file` uses in runs (`SLIPWAY_SOPS`).
     pub sops: Option<PathBuf>,
+    /// How remote module sources are fetched and cached, with whose credentials.
+    pub sources: source::SourceOptions,
 }
 
 /// How a plan's JSON is made (`SLIPWAY_PLAN_READER`: `native` or `terraform`).
@@ -153,14 +156,19 @@ impl EngineSettings {
             plan_reader: PlanReader::Native,
             user_env: true,
             sops: None,
+            sources: source::SourceOptions::default(),
         }
     }
 
     /// Settings from the process environment: `SLIPWAY_ENGINE` (`native`|`terragrunt`),
     /// `SLIPWAY_TERRAFORM`, `SLIPWAY_TERRAGRUNT`, `SLIPWAY_PLUGIN_CACHE_DIR`,
     /// `SLIPWAY_PARALLELISM`, `SLIPWAY_RUN_TIMEOUT_SECONDS`, `SLIPWAY_ASSUME_ROLES` (`0`/`1`),
-    /// `SLIPWAY_PLAN_READER` (`native`|`terraform`),
-    /// and the AWS settings of [`AwsSettings::from_env`]. Unusable values are errors.
+    /// `SLIPWAY_PLAN_READER` (`native`|`terraform`), the module source settings
+    /// (`SLIPWAY_MODULE_CACHE_DIR`, `SLIPWAY_GIT`, `SLIPWAY_SOURCE_TIMEOUT_SECONDS`,
+    /// `SLIPWAY_ALLOW_FILE_SOURCES`, `SLIPWAY_GITHUB_HOST`, `SLIPWAY_GITHUB_TOKEN`,
+    /// `SLIPWAY_SOURCE_TOKEN_<host>` with the host's dots written `_` as Terraform's
+    /// `TF_TOKEN_<host>`), and the AWS settings of [`AwsSettings::from_env`]. Unusable values
+    /// are errors.
     pub fn from_env(work_root: &Path) -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mut s = EngineSettings::new(work_root);
@@ -194,6 +202,7 @@ impl EngineSettings {
                 format!("SLIPWAY_RUN_TIMEOUT_SECONDS={t:?} is not a number of seconds")
             })?);
         }
+        s.sources = sources_from_env()?;
         s.aws = AwsSettings::from_env();
         s.assume_roles = match var("SLIPWAY_ASSUME_ROLES").as_deref() {
             Some("1" | "true" | "yes") => true,
@@ -216,12 +225,72 @@ impl EngineSettings {
         Ok(s)
     }
 
+    /// The module source cache directory in use.
+    pub fn module_cache_dir(&self) -> PathBuf {
+        self.sources
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| self.work_root.join(".module-cache"))
+    }
+
     /// The plugin cache directory in use.
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.plugin_cache
             .clone()
             .unwrap_or_else(|| self.work_root.join(".plugin-cache"))
     }
+}
+
+/// The module source settings from the environment (see [`EngineSettings::from_env`]).
+fn sources_from_env() -> Result<source::SourceOptions, String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut o = source::SourceOptions::default();
+    if let Some(d) = std::env::var_os("SLIPWAY_MODULE_CACHE_DIR").filter(|v| !v.is_empty()) {
+        o.cache_dir = Some(PathBuf::from(d));
+    }
+    if let Some(g) = std::env::var_os("SLIPWAY_GIT").filter(|v| !v.is_empty()) {
+        o.git = PathBuf::from(g);
+    }
+    if let Some(t) = var("SLIPWAY_SOURCE_TIMEOUT_SECONDS") {
+        o.timeout =
+            Duration::from_secs(t.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("SLIPWAY_SOURCE_TIMEOUT_SECONDS={t:?} is not a number of seconds")
+            })?);
+    }
+    o.allow_file = match var("SLIPWAY_ALLOW_FILE_SOURCES").as_deref() {
+        None | Some("0" | "false" | "no") => false,
+        Some("1" | "true" | "yes") => true,
+        Some(other) => {
+            return Err(format!(
+                "SLIPWAY_ALLOW_FILE_SOURCES={other:?}: expected 0 or 1"
+            ))
+        }
+    };
+    if let Some(h) = var("SLIPWAY_GITHUB_HOST") {
+        o.credentials.github_host = h;
+    }
+    o.credentials.github_token = var("SLIPWAY_GITHUB_TOKEN").map(Secret::new);
+    for (k, v) in std::env::vars() {
+        if let Some(host) = k.strip_prefix("SLIPWAY_SOURCE_TOKEN_") {
+            if host.is_empty() || v.is_empty() {
+                continue;
+            }
+            // Terraform's TF_TOKEN_<host> spelling: `.` as `_`, `-` as `__`.
+            let host = host
+                .replace("__", "\u{0}")
+                .replace('_', ".")
+                .replace('\u{0}', "-")
+                .to_ascii_lowercase();
+            o.credentials.per_host.insert(
+                host,
+                source::HostCredential {
+                    username: "x-access-token".into(),
+                    token: Secret::new(v),
+                },
+            );
+        }
+    }
+    Ok(o)
 }
 
 /// What a run needs to know about the repository: who, which pull request, which commit, and
@@ -231,13 +300,16 @@ pub struct Workspace {
     /// `owner/name`.
     pub repo: String,
     pub pr: Option<u64>,
-    /// The pull request comes from a fork: `run_cmd` never runs for it.
-    pub fork: bool,
     /// The head commit planned (hex).
     pub commit: String,
     pub snapshot: Arc<Snapshot>,
     pub config: RepoConfig,
     pub units: BTreeMap<String, Arc<Unit>>,
+    /// The run is for a fork's pull request: no credentials for module sources, and
+    /// `run_cmd` never runs.
+    pub fork: bool,
+    /// Module sources resolved in this run: a branch is resolved once, for every unit.
+    pub sources: Arc<source::RunSources>,
 }
 
 impl Workspace {
@@ -247,7 +319,6 @@ impl Workspace {
         Workspace {
             repo: repo.to_string(),
             pr,
-            fork: false,
             commit: view
                 .snapshot
                 .commit()
@@ -261,6 +332,8 @@ impl Workspace {
                 .iter()
                 .map(|(k, u)| (k.clone(), u.to_arc()))
                 .collect(),
+            fork: false,
+            sources: Arc::default(),
         }
     }
 
@@ -360,6 +433,11 @@ pub enum RunError {
     DependencyFailed { unit: String, dependency: String },
     #[error("{unit}: no such unit in this revision")]
     UnknownUnit { unit: String },
+    #[error("{unit}: {error}")]
+    Source {
+        unit: String,
+        error: source::SourceError,
+    },
 }
 
 /// A plan, stored.
@@ -377,6 +455,8 @@ pub struct PlanOutcome {
     pub identity: Option<String>,
     /// What the reviewer should know (mock outputs used, no role configured...).
     pub notes: Vec<String>,
+    /// The remote module source the unit was planned with, and what it resolved to.
+    pub sources: Vec<source::ResolvedSource>,
     pub duration: Duration,
 }
 
@@ -441,6 +521,8 @@ pub struct Job {
     notes: Mutex<Vec<String>>,
     identity: Mutex<Option<String>>,
     log: Mutex<String>,
+    source_cache: Arc<source::SourceCache>,
+    resolved: Mutex<Vec<source::ResolvedSource>>,
 }
 
 impl Job {
@@ -806,6 +888,24 @@ impl Job {
         Ok(unit)
     }
 
+    /// Resolves and fetches the remote module source `source` (once per run and per identity:
+    /// see [`source`]) and records what it resolved to.
+    pub async fn fetch_module(&self, source: &str) -> Result<source::Fetched, RunError> {
+        let timeout = self.settings.sources.timeout.min(self.remaining());
+        let trust = source::Trust { fork: self.ws.fork };
+        let fetched = self
+            .source_cache
+            .fetch(&self.ws.sources, source, trust, timeout)
+            .await
+            .map_err(|error| RunError::Source {
+                unit: self.unit.path.clone(),
+                error,
+            })?;
+        self.note(format!("module source {}", fetched.resolved));
+        lock(&self.resolved).push(fetched.resolved.clone());
+        Ok(fetched)
+    }
+
     /// Where this unit's plan file goes.
     pub fn plan_path(&self) -> PathBuf {
         workdir::run_dir(&self.unit, &self.settings.work_root).join("tfplan")
@@ -830,6 +930,7 @@ struct Inner {
     slots: Arc<Semaphore>,
     events: Option<mpsc::UnboundedSender<RunEvent>>,
     cancel: watch::Sender<bool>,
+    sources: Arc<source::SourceCache>,
 }
 
 impl Runner {
@@ -856,8 +957,13 @@ impl Runner {
     ) -> Runner {
         let assumer = Arc::new(Assumer::new(settings.aws.clone()).await);
         let (cancel, _) = watch::channel(false);
+        let sources = Arc::new(source::SourceCache::new(
+            settings.module_cache_dir(),
+            settings.sources.clone(),
+        ));
         Runner {
             inner: Arc::new(Inner {
+                sources,
                 slots: Arc::new(Semaphore::new(settings.parallelism.max(1))),
                 settings: Arc::new(settings),
                 executor,
@@ -875,6 +981,11 @@ impl Runner {
 
     pub fn store(&self) -> &Arc<dyn ArtifactStore> {
         &self.inner.store
+    }
+
+    /// The module source cache of this runner's runs.
+    pub fn source_cache(&self) -> &source::SourceCache {
+        &self.inner.sources
     }
 
     /// Stops every run in flight (SIGTERM, SIGKILL after the grace period) and every queued
@@ -971,6 +1082,8 @@ impl Runner {
             notes: Mutex::new(Vec::new()),
             identity: Mutex::new(None),
             log: Mutex::new(String::new()),
+            source_cache: self.inner.sources.clone(),
+            resolved: Mutex::new(Vec::new()),
             unit: (*u).clone(),
         };
         match &job.creds {
@@ -1046,6 +1159,7 @@ impl Runner {
             })?;
         let notes = lock(&job.notes).clone();
         let identity = lock(&job.identity).clone();
+        let sources = lock(&job.resolved).clone();
         Ok(PlanOutcome {
             unit: unit.to_string(),
             plan_json: product.plan_json,
@@ -1053,6 +1167,7 @@ impl Runner {
             manifest,
             identity,
             notes,
+            sources,
             duration: started.elapsed(),
         })
     }

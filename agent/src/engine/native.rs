@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::process::{path_arg, CommandSpec};
 use super::{workdir, EngineKind, Executor, Job, PlanProduct, PlanReader, RunError};
 use crate::aws::Secret;
+use crate::terragrunt::modules::Source;
 
 /// The native engine.
 #[derive(Debug, Clone, Copy, Default)]
@@ -129,17 +130,23 @@ impl Native {
     async fn prepare(&self, job: &Job) -> Result<PathBuf, RunError> {
         let outputs = job.dependency_outputs().await?;
         let unit = job.evaluated_with(&outputs).await?;
+        let module = match &unit.source {
+            Some(Source::Remote { url }) => Some(job.fetch_module(url).await?),
+            _ => None,
+        };
         let snap = job.ws.snapshot.clone();
         let root = job.settings.work_root.clone();
         let u = unit.clone();
-        let run_dir = tokio::task::spawn_blocking(move || workdir::prepare(&snap, &u, &root))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .and_then(|r| r)
-            .map_err(|e| RunError::Prepare {
-                unit: job.unit.path.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let run_dir = tokio::task::spawn_blocking(move || {
+            workdir::prepare_with(&snap, &u, &root, module.as_ref())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|r| r)
+        .map_err(|e| RunError::Prepare {
+            unit: job.unit.path.clone(),
+            message: format!("{e:#}"),
+        })?;
         // Values of variables the module marks sensitive never reach a log.
         let sensitive = workdir::sensitive_variables(&run_dir);
         if !sensitive.is_empty() {

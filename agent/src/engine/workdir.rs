@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use hcl::Value;
 
 use super::safe_fs::{self, Existing};
+use super::source::Fetched;
 use crate::snapshot::Snapshot;
 use crate::terragrunt::modules::Source;
 use crate::units::{Unit, UNIT_FILE};
@@ -15,8 +16,24 @@ use crate::units::{Unit, UNIT_FILE};
 /// Name of the variables file holding the unit's inputs.
 pub const INPUTS_FILE: &str = "terragrunt.auto.tfvars.json";
 
+/// Name of the file in a unit's base directory that records where, inside a fetched remote
+/// source, the module is (a registry's download location can add a subdirectory that only
+/// the fetch learns).
+const MODULE_DIR_MARK: &str = ".slipway-module-dir";
+
 /// Builds the working directory under `work_root` and returns the directory to run terraform in.
+/// A unit with a remote source needs [`prepare_with`] and the fetched source.
 pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result<PathBuf> {
+    prepare_with(snap, unit, work_root, None)
+}
+
+/// [`prepare`], with the unit's remote module source fetched into the cache.
+pub fn prepare_with(
+    snap: &Snapshot,
+    unit: &Unit,
+    work_root: &Path,
+    module: Option<&Fetched>,
+) -> anyhow::Result<PathBuf> {
     let eval = unit
         .eval
         .as_ref()
@@ -33,14 +50,29 @@ pub fn prepare(snap: &Snapshot, unit: &Unit, work_root: &Path) -> anyhow::Result
     }
     std::fs::create_dir_all(&base)?;
 
-    // 1. Module source.
-    if let Some(Source::Remote { url }) = &unit.source {
-        bail!(
-            "remote module source {url} is not fetched by the native engine; use the terragrunt engine"
-        );
-    }
-    if let Some(Source::Local { root, .. }) = &unit.source {
-        copy_tree(snap, root, &base)?;
+    // 1. Module source: a local one from the snapshot, a remote one from the read-only
+    // cache (copied, so that nothing a run writes reaches the cache).
+    match (&unit.source, module) {
+        (Some(Source::Remote { url }), None) => bail!(
+            "remote module source {} was not fetched",
+            super::source::address::redacted(url)
+        ),
+        (Some(Source::Remote { .. }), Some(m)) => {
+            super::source::tree::copy_into(&m.root, &base).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot copy module source {} from the cache: {e}",
+                    m.resolved.source
+                )
+            })?;
+            safe_fs::write(
+                &base,
+                MODULE_DIR_MARK,
+                m.subdir.as_bytes(),
+                Existing::Replace,
+            )?;
+        }
+        (Some(Source::Local { root, .. }), _) => copy_tree(snap, root, &base)?,
+        (None, _) => {}
     }
     let run_dir = run_dir(unit, work_root);
     std::fs::create_dir_all(&run_dir)?;
@@ -145,7 +177,17 @@ pub fn run_dir(unit: &Unit, work_root: &Path) -> PathBuf {
                 .trim_start_matches('/');
             base.join(sub)
         }
-        _ => base,
+        Some(Source::Remote { url }) => {
+            let sub = std::fs::read_to_string(base.join(MODULE_DIR_MARK))
+                .ok()
+                .or_else(|| super::source::written_subdir(url))
+                .unwrap_or_default();
+            match crate::snapshot::normalize(sub.trim()) {
+                Some(sub) => base.join(sub),
+                None => base,
+            }
+        }
+        None => base,
     }
 }
 

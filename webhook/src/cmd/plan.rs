@@ -108,6 +108,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
     for a in &affected {
         let reasons = a.reasons.iter().map(ToString::to_string).collect();
         let mut report = None;
+        let mut sources = Vec::new();
         let outcome = match a.status {
             Status::Removed => Outcome::Removed,
             _ => match view.inventory.units.get(&a.path) {
@@ -115,6 +116,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
                 Some(unit) => match results.remove(&unit.path) {
                     Some(Ok(run)) => match rules::plan::Plan::parse(&run.plan_json) {
                         Ok(plan) => {
+                            sources = run.sources;
                             let ctx = rules::Context {
                                 env: unit.env.as_deref().unwrap_or("unknown"),
                                 region: unit.region.as_deref(),
@@ -161,6 +163,7 @@ pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Re
             reasons,
             outcome,
             report,
+            sources,
         });
     }
     let review = Review {
