@@ -343,7 +343,7 @@ fn archive_of(m: &Modules, commit: &str, scratch: &Path) -> Vec<u8> {
             commit,
         ],
     );
-    std::fs::remove_file(tree.join(".git")).unwrap();
+    std::fs::remove_file(tree.join(".git")).expect("remove the worktree link");
     tar_gz(&tree)
 }
 
@@ -611,4 +611,25 @@ async fn a_second_plan_of_twenty_units_sharing_a_source_fetches_nothing() {
     eprintln!(
         "20 units, one source: first plan {first_time:?} (one clone), second {second_time:?} (no fetch)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_that_hangs_is_stopped_at_the_source_timeout() {
+    let server = Server::start(|_| {
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        Response::new(404)
+    });
+    let source = format!("git::{}/modules//app?ref=v1.0.0", server.url());
+    let repo = live(&[("live/dev/app", &source)]);
+    let work = tempfile::tempdir().unwrap();
+    let mut s = settings(work.path());
+    s.sources.timeout = std::time::Duration::from_secs(1);
+    let (r, _store, _events) = runner(s).await;
+    let started = Instant::now();
+    let results = r
+        .plan_all(workspace(&repo), &["live/dev/app".to_string()])
+        .await;
+    let e = err(&results, "live/dev/app");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(e.contains(&source) && e.contains("did not finish"), "{e}");
 }

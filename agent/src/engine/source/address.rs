@@ -775,6 +775,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn reading_any_source_never_panics(s in "\\PC{0,80}") {
+            let _ = parse(&s);
+            let _ = redacted(&s);
+        }
+
+        #[test]
+        fn source_shaped_text_never_panics_and_subdirs_stay_inside(
+            s in "(git::|s3::|tfr://|github\\.com/)?(https?://|ssh://|file://|git@)?[a-zé.:@0-9/-]{0,30}(//[a-z./*é]{0,16})?(\\?[a-z=&.0-9~> ]{0,24})?"
+        ) {
+            if let Ok(a) = parse(&s) {
+                proptest::prop_assert!(!a.subdir.split('/').any(|c| c == ".."));
+                proptest::prop_assert!(!a.subdir.starts_with('/'));
+            }
+            let _ = redacted(&s);
+        }
+    }
+
     #[test]
     fn the_key_ignores_the_subdirectory() {
         let a = parse("git::https://example.com/m.git//a?ref=v1").unwrap();

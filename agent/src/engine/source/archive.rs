@@ -216,3 +216,84 @@ fn untar(reader: impl Read, dest: &Path, limits: &Limits) -> Result<(), String> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A tar with one file entry whose stored name is `name`, taken literally.
+    fn tar_with_name(name: &str) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_old();
+        let raw = &mut h.as_old_mut().name;
+        raw[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_size(3);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append(&h, &b"x=1"[..]).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn dot_dot_and_absolute_entries_are_refused() {
+        let dest = tempfile::tempdir().unwrap();
+        let e = unpack(
+            &tar_with_name("../evil.tf"),
+            ArchiveKind::Tar,
+            dest.path(),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("../evil.tf has a .. path"), "{e}");
+        let e = unpack(
+            &tar_with_name("/etc/evil.tf"),
+            ArchiveKind::Tar,
+            dest.path(),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("absolute path"), "{e}");
+        unpack(
+            &tar_with_name("ok/main.tf"),
+            ArchiveKind::Tar,
+            dest.path(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read(dest.path().join("ok/main.tf")).unwrap(),
+            b"x=1"
+        );
+    }
+
+    #[test]
+    fn a_zip_link_out_of_the_tree_is_refused_and_a_bomb_stops_at_the_limit() {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("m/main.tf", opts).unwrap();
+        w.write_all(b"# module\n").unwrap();
+        w.add_symlink("m/leak.tf", "../../secret", opts).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        let dest = tempfile::tempdir().unwrap();
+        let e = unpack(&bytes, ArchiveKind::Zip, dest.path(), &Limits::default()).unwrap_err();
+        assert!(e.contains("m/leak.tf points outside"), "{e}");
+
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("big.tf", deflated).unwrap();
+        w.write_all(&vec![b' '; 4 * 1024 * 1024]).unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        assert!(bytes.len() < 64 * 1024, "compressed to {}", bytes.len());
+        let dest = tempfile::tempdir().unwrap();
+        let small = Limits {
+            max_bytes: 1024 * 1024,
+            max_files: 10,
+        };
+        let e = unpack(&bytes, ArchiveKind::Zip, dest.path(), &small).unwrap_err();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        assert!(sniff(&bytes) == Some(ArchiveKind::Zip));
+    }
+}

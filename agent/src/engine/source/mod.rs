@@ -469,11 +469,13 @@ impl SourceCache {
         match form {
             Form::Git(g) => self.resolve_git(g, trust, deadline).await,
             Form::Archive(a) => match &a.checksum {
-                Some(sum) => Ok(Resolved::Archive {
+                // A run without credentials downloads even a known digest: the cache must not
+                // hand it what it could not read itself.
+                Some(sum) if !trust.fork => Ok(Resolved::Archive {
                     sha256: sum.clone(),
                 }),
-                None => {
-                    let sha256 = self.download_archive(a, None, trust).await?;
+                expected => {
+                    let sha256 = self.download_archive(a, expected.as_deref(), trust).await?;
                     Ok(Resolved::Archive { sha256 })
                 }
             },
