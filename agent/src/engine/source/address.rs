@@ -37,6 +37,19 @@ pub enum Transport {
     Daemon,
 }
 
+impl Transport {
+    /// What git over this transport is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Https => "git over HTTPS",
+            Transport::Http => "git over HTTP",
+            Transport::Ssh => "git over SSH",
+            Transport::File => "git from a local path",
+            Transport::Daemon => "git protocol",
+        }
+    }
+}
+
 /// A git repository at a ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitAddress {
@@ -97,13 +110,7 @@ impl Form {
     /// What the form is called in messages.
     pub fn name(&self) -> &'static str {
         match self {
-            Form::Git(g) => match g.transport {
-                Transport::Https => "git over HTTPS",
-                Transport::Http => "git over HTTP",
-                Transport::Ssh => "git over SSH",
-                Transport::File => "git from a local path",
-                Transport::Daemon => "git protocol",
-            },
+            Form::Git(g) => g.transport.name(),
             Form::Registry(_) => "Terraform registry module",
             Form::Archive(_) => "archive over HTTP",
         }
@@ -377,14 +384,7 @@ fn git(rest: &str) -> Result<Address, AddressError> {
         };
         (base.clone(), transport, host)
     };
-    let form_name = Form::Git(GitAddress {
-        url: String::new(),
-        transport,
-        host: None,
-        reference: None,
-        depth: None,
-    })
-    .name();
+    let form_name = transport.name();
     let mut reference = None;
     let mut depth = None;
     for (k, v) in query_pairs(&query) {

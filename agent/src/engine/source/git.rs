@@ -7,9 +7,8 @@
 //! and the service's credentials for the host passed as an HTTP header through the
 //! environment, never on the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use super::address::{GitAddress, Transport};
 use crate::aws::Secret;
@@ -257,14 +256,6 @@ pub fn pick(
 pub fn is_commit_id(r: &str) -> bool {
     (r.len() == 40 || r.len() == 64) && r.chars().all(|c| c.is_ascii_hexdigit())
 }
-
-/// The default git binary.
-pub fn default_git() -> PathBuf {
-    PathBuf::from("git")
-}
-
-/// The default time one source may take to resolve and fetch.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[cfg(test)]
 mod tests {

@@ -56,9 +56,9 @@ impl Default for SourceOptions {
     fn default() -> Self {
         SourceOptions {
             cache_dir: None,
-            git: git::default_git(),
+            git: PathBuf::from("git"),
             credentials: SourceCredentials::default(),
-            timeout: git::DEFAULT_TIMEOUT,
+            timeout: Duration::from_secs(300),
             limits: Limits::default(),
             allow_file: false,
         }
@@ -712,7 +712,11 @@ impl SourceCache {
                             None => self.download_archive(a, None, trust).await?,
                         },
                     },
-                    Form::Registry(_) => unreachable_registry()?,
+                    Form::Registry(_) => {
+                        return Err(
+                            "the registry's download location is another registry module".into(),
+                        )
+                    }
                 };
                 let pointer = Pointer {
                     location: location.clone(),
@@ -859,10 +863,6 @@ fn blank() -> ResolvedSource {
         version: None,
         sha256: None,
     }
-}
-
-fn unreachable_registry() -> Result<Resolved, String> {
-    Err("the registry's download location is another registry module".into())
 }
 
 struct EntryGuard {
