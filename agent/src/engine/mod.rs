@@ -561,27 +561,39 @@ impl Job {
     /// Credentials for a step about to start: valid for the rest of the run when the role
     /// allows it, refreshed when the cached ones would expire before.
     pub async fn aws_env(&self) -> Result<Vec<(String, Secret)>, RunError> {
-        match &self.creds {
-            Credentials::None => Ok(Vec::new()),
-            Credentials::Role {
-                assumer,
+        Ok(match self.role_credentials().await? {
+            None => Vec::new(),
+            Some((_, c)) => {
+                *lock(&self.identity) = Some(c.assumed_role_arn.clone());
+                c.env()
+            }
+        })
+    }
+
+    /// This run's role credentials (their secrets added to the redactor), `None` without a
+    /// role.
+    async fn role_credentials(
+        &self,
+    ) -> Result<Option<(&Arc<Assumer>, aws::RoleCredentials)>, RunError> {
+        let Credentials::Role {
+            assumer,
+            role,
+            session,
+        } = &self.creds
+        else {
+            return Ok(None);
+        };
+        let c = assumer
+            .credentials(
                 role,
                 session,
-            } => {
-                let c = assumer
-                    .credentials(
-                        role,
-                        session,
-                        self.action,
-                        self.remaining(),
-                        &self.unit.path,
-                    )
-                    .await?;
-                self.redact_values(c.secrets());
-                *lock(&self.identity) = Some(c.assumed_role_arn.clone());
-                Ok(c.env())
-            }
-        }
+                self.action,
+                self.remaining(),
+                &self.unit.path,
+            )
+            .await?;
+        self.redact_values(c.secrets());
+        Ok(Some((assumer, c)))
     }
 
     /// The environment every child of this job gets.
@@ -801,34 +813,18 @@ impl Job {
             cfg.map_or(&[][..], |c| c.env_allow.as_slice()),
             self.settings.user_env,
         );
-        let aws = match &self.creds {
-            Credentials::None => None,
-            Credentials::Role {
-                assumer,
-                role,
-                session,
-            } => {
-                let c = assumer
-                    .credentials(
-                        role,
-                        session,
-                        self.action,
-                        self.remaining(),
-                        &self.unit.path,
-                    )
-                    .await?;
-                self.redact_values(c.secrets());
-                let id =
-                    assumer
-                        .caller_identity(&c)
-                        .await
-                        .map_err(|message| RunError::Prepare {
+        let aws =
+            match self.role_credentials().await? {
+                None => None,
+                Some((assumer, c)) => {
+                    Some(assumer.caller_identity(&c).await.map_err(|message| {
+                        RunError::Prepare {
                             unit: self.unit.path.clone(),
                             message,
-                        })?;
-                Some(id)
-            }
-        };
+                        }
+                    })?)
+                }
+            };
         let (run_cmd_dir, run_cmd_refusal) = match cfg {
             _ if self.ws.fork => (
                 None,

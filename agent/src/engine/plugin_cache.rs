@@ -156,23 +156,27 @@ fn local_lock(dir: &Path) -> Arc<tokio::sync::Mutex<()>> {
     map.entry(dir.to_path_buf()).or_default().clone()
 }
 
+/// Opens (making it when missing) `path` and waits for an exclusive `flock` on it: what keeps
+/// Slipway processes sharing a cache directory out of each other's way.
+pub fn lock_file(path: &Path) -> std::io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(file)
+}
+
 /// Waits until this run may `init` against the cache in `dir` (created when missing).
 pub async fn lock(dir: &Path) -> std::io::Result<InitGuard> {
     std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
     let local = local_lock(&dir).lock_owned().await;
     let path = dir.join(LOCK_FILE);
-    let file = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
-        Ok(file)
-    })
-    .await
-    .map_err(std::io::Error::other)??;
+    let file = tokio::task::spawn_blocking(move || lock_file(&path))
+        .await
+        .map_err(std::io::Error::other)??;
     Ok(InitGuard {
         _file: file,
         _local: local,

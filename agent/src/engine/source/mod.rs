@@ -837,13 +837,7 @@ impl SourceCache {
         let path = dir.join(format!("{}.lock", short_hash(key)));
         let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
             std::fs::create_dir_all(&dir)?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)?;
-            rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
-            Ok(file)
+            super::plugin_cache::lock_file(&path)
         })
         .await
         .map_err(|e| e.to_string())?
