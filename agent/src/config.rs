@@ -251,4 +251,28 @@ mod tests {
         assert_eq!(cfg.env_for_path("live/prod/us-west-2/db"), Some("prod-dr"));
         assert_eq!(cfg.env_for_path("live/production/db"), None);
     }
+
+    #[test]
+    fn an_environment_takes_its_region_run_environment_and_run_cmd_switch() {
+        let text = "[environments.dev]\npath = \"live/dev\"\nregion = \"eu-west-1\"\nallow_run_cmd = true\nenv_allow = [\"TG_TIER\"]\n\n[environments.dev.env]\nTIER = \"gold\"\n";
+        let cfg = RepoConfig::parse(text, "slipway.toml").expect("valid");
+        let dev = &cfg.environments["dev"];
+        assert_eq!(dev.region.as_deref(), Some("eu-west-1"));
+        assert!(dev.allow_run_cmd);
+        assert_eq!(dev.env_allow, ["TG_TIER"]);
+        assert_eq!(dev.env["TIER"], "gold");
+        let off = RepoConfig::parse("[environments.dev]\npath = \"live/dev\"\n", "slipway.toml")
+            .expect("valid");
+        assert!(!off.environments["dev"].allow_run_cmd, "off by default");
+    }
+
+    #[test]
+    fn a_live_dir_leaving_the_repository_is_refused() {
+        for live in ["../x", "/etc", "live/../../x"] {
+            let err = RepoConfig::parse(&format!("live_dir = \"{live}\"\n"), "slipway.toml")
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains("live_dir"), "{err}");
+        }
+    }
 }
