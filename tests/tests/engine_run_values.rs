@@ -135,6 +135,12 @@ async fn run_cmd_runs_only_where_allowed_and_never_for_a_fork() {
     let (runner, _store, _events) = runner(settings(work.path())).await;
     let out = runner.plan(workspace(&allowed), UNIT).await.expect("plan");
     assert_eq!(planned_value(&out.plan_json), "from-a-command");
+
+    // In the unit's own directory, as Terragrunt runs it.
+    let pwd = repo("run_cmd(\"pwd\")", "allow_run_cmd = true\n");
+    let out = runner.plan(workspace(&pwd), UNIT).await.expect("plan");
+    let dir = planned_value(&out.plan_json);
+    assert!(dir.ends_with("/live/dev/app"), "{dir}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -830,10 +830,11 @@ impl Job {
                 None,
                 "run_cmd is never run for a pull request from a fork".to_string(),
             ),
-            Some(c) if c.allow_run_cmd => (
-                Some(self.ws.snapshot.root().join(&self.unit.path)),
-                String::new(),
-            ),
+            // The repository's root: a command runs in the directory of the configuration
+            // that calls it.
+            Some(c) if c.allow_run_cmd => {
+                (Some(self.ws.snapshot.root().to_path_buf()), String::new())
+            }
             _ => (
                 None,
                 format!(

@@ -286,6 +286,64 @@ fn run_command(program: impl AsRef<std::ffi::OsStr>, run: &RunValues) -> std::pr
     cmd
 }
 
+/// Longest a command of `run_cmd` may run before it is killed and the unit fails.
+pub const RUN_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs `cmd` to completion, its output collected; killed once `limit` has passed.
+fn output_within(
+    mut cmd: std::process::Command,
+    limit: std::time::Duration,
+) -> Result<std::process::Output, String> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run: {e}"))?;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "did not finish within {} s: stopped",
+                    limit.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
 /// `run_cmd([--terragrunt-quiet,] command, args...)`: unknown during discovery; in a run,
 /// executed only where the environment allows it, in the unit's directory, its standard output
 /// (without the final newline) the value.
@@ -327,11 +385,9 @@ fn run_cmd(a: FuncArgs) -> Res {
     } else {
         dir.clone()
     };
-    let out = run_command(program, run)
-        .args(args)
-        .current_dir(&cwd)
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let mut cmd = run_command(program, run);
+    cmd.args(args).current_dir(&cwd);
+    let out = output_within(cmd, RUN_CMD_TIMEOUT).map_err(|e| format!("{program}: {e}"))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         return Err(format!(
@@ -798,4 +854,28 @@ fn abspath(a: FuncArgs) -> Res {
     let path = arg_str(&a, 0, "the path")?;
     let rel = f.resolve(&path, &f.tg_dir)?;
     Ok(Value::String(f.abs(&rel)))
+}
+
+#[cfg(test)]
+mod run_cmd_tests {
+    use super::*;
+
+    #[test]
+    fn a_command_past_its_time_is_stopped() {
+        let started = std::time::Instant::now();
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("30");
+        let err = output_within(cmd, std::time::Duration::from_millis(200)).expect_err("stopped");
+        assert!(err.contains("did not finish within"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_command_in_time_gives_its_output() {
+        let mut cmd = std::process::Command::new("echo");
+        cmd.arg("hello");
+        let out = output_within(cmd, std::time::Duration::from_secs(20)).expect("ran");
+        assert!(out.status.success());
+        assert_eq!(out.stdout, b"hello\n");
+    }
 }
