@@ -27,8 +27,14 @@ pub enum Reason {
     /// A file appeared or vanished where the unit looks for one (`find_in_parent_folders`,
     /// `fileexists`, optional var files).
     Probe { file: String },
+    /// A stack file that generates the unit (or the values it gives the unit) changed.
+    Stack { file: String },
+    /// A file of the unit template a stack generates the unit from changed.
+    Template { file: String, template: String },
     /// The unit was deleted: its resources are to be destroyed.
     Removed { file: String },
+    /// The stack that generated the unit no longer does: its resources are to be destroyed.
+    NoLongerGenerated { file: String },
     /// A unit it depends on is affected (`--include-dependents`).
     Dependency { unit: String },
     /// The unit could not be evaluated at the change's head: it is listed, never left out, so
@@ -49,6 +55,14 @@ impl std::fmt::Display for Reason {
             }
             Reason::File { file } => write!(f, "{file} (read by the unit) changed"),
             Reason::Module { file, module } => write!(f, "{file} changed in module {module}"),
+            Reason::Stack { file } => write!(f, "{file} (the stack generating the unit) changed"),
+            Reason::Template { file, template } => {
+                write!(f, "{file} changed in unit template {template}")
+            }
+            Reason::NoLongerGenerated { file } => write!(
+                f,
+                "{file} no longer generates the unit: its resources will be destroyed"
+            ),
             Reason::Probe { file } => write!(f, "{file} appeared or vanished"),
             Reason::Removed { file } => {
                 write!(f, "{file} was deleted: its resources will be destroyed")
@@ -137,6 +151,7 @@ pub fn reasons_by_unit(
                         via: via.clone(),
                     },
                     ReadKind::Probe => Reason::Probe { file },
+                    ReadKind::Stack => Reason::Stack { file },
                     _ => Reason::File { file },
                 });
             }
@@ -153,6 +168,16 @@ pub fn reasons_by_unit(
                     found.push(Reason::Module {
                         file: f.to_string(),
                         module: m.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(template) = unit.stack.as_ref().and_then(|s| s.template.as_ref()) {
+            if let Some(files) = below.get(template.as_str()) {
+                for f in files {
+                    found.push(Reason::Template {
+                        file: f.to_string(),
+                        template: template.clone(),
                     });
                 }
             }
@@ -198,6 +223,31 @@ pub fn affected(
                         },
                     );
                 }
+            }
+        }
+    }
+    // A unit a changed stack file generated before and no longer does is removed too.
+    if let Some(base) = base {
+        let changed: BTreeSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        for (dir, unit) in &base.units {
+            let Some(origin) = &unit.stack else { continue };
+            // A stack that fails to expand is listed as failed, not as destroying its units.
+            let failed = head.failed().any(|(d, e)| {
+                crate::config::path_has_prefix(dir, d) || origin.stack_files.contains(&e.file)
+            });
+            if head.units.contains_key(dir) || failed {
+                continue;
+            }
+            if let Some(file) = origin.stack_files.iter().find(|f| changed.contains(f.as_str())) {
+                removed.insert(
+                    dir.clone(),
+                    Affected {
+                        path: dir.clone(),
+                        env: unit.env.clone(),
+                        status: Status::Removed,
+                        reasons: vec![Reason::NoLongerGenerated { file: file.clone() }],
+                    },
+                );
             }
         }
     }

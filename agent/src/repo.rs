@@ -117,7 +117,8 @@ impl Repo {
         let graph = Arc::new(Graph::build(&inventory));
         Ok(GraphView {
             config,
-            snapshot: snap,
+            // With the files stacks generate, where there are stacks.
+            snapshot: inventory.expanded_snapshot().unwrap_or(snap),
             inventory,
             graph,
         })
@@ -192,7 +193,7 @@ impl Repo {
         };
         Ok(Some(GraphView {
             config: prev.config.clone(),
-            snapshot: snap,
+            snapshot: inventory.expanded_snapshot().unwrap_or(snap),
             inventory,
             graph,
         }))
@@ -214,9 +215,10 @@ impl Repo {
         // Files read through a symlink change with their target.
         let through_links = head_view.snapshot.link_changes(&changed_files);
         changed_files.extend(through_links);
-        let removes_units = changed_files
-            .iter()
-            .any(|c| c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE));
+        let removes_units = changed_files.iter().any(|c| {
+            (c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE))
+                || c.path.ends_with(crate::terragrunt::stack::STACK_FILE)
+        });
         let base_inv = if removes_units {
             Some(self.view_at(start)?)
         } else {

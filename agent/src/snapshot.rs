@@ -22,6 +22,16 @@ pub enum ReadError {
     Io { path: String, message: String },
 }
 
+/// A file that is not in the repository but would be on disk when Terragrunt runs: what stack
+/// expansion generates under `.terragrunt-stack/` (see [`crate::terragrunt::stack`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generated {
+    /// A copy of the repository file at this path (a unit template's file).
+    Copy(String),
+    /// Content Slipway made (a `terragrunt.values.hcl`).
+    Text(Arc<[u8]>),
+}
+
 #[derive(Debug, Clone)]
 enum Backing {
     Git { repo_dir: PathBuf },
@@ -48,6 +58,9 @@ pub struct Snapshot {
     /// Paths whose name is not UTF-8, shown with replacement characters: left out of the
     /// snapshot (Terragrunt paths are text), reported rather than breaking every unit.
     skipped: Vec<String>,
+    /// Generated files laid over the repository's (they win over a file of the same path), with
+    /// a blob id for their content. Empty unless the repository has stacks.
+    overlay: Arc<HashMap<String, (Oid, Generated)>>,
 }
 
 /// Files above this size are identified on disk by their metadata, not their content: a
@@ -119,6 +132,7 @@ impl Snapshot {
             links: HashMap::new(),
             commit: Some(commit),
             skipped,
+            overlay: Arc::default(),
         };
         let links = links
             .into_iter()
@@ -147,6 +161,7 @@ impl Snapshot {
             links: HashMap::new(),
             commit: None,
             skipped: Vec::new(),
+            overlay: Arc::default(),
         };
         let mut stack = vec![(root.to_path_buf(), String::new())];
         let mut links = Vec::new();
@@ -197,6 +212,8 @@ impl Snapshot {
             links: self.links.clone(),
             commit: Some(commit),
             skipped: self.skipped.clone(),
+            // Generated files depend on the stacks of the revision: expanded again for it.
+            overlay: Arc::default(),
         };
         let mut deleted = false;
         for c in changes {
@@ -215,8 +232,8 @@ impl Snapshot {
                 }
             }
         }
-        if deleted {
-            // A directory may have emptied: index from scratch.
+        if deleted || !self.overlay.is_empty() {
+            // A directory may have emptied (or was only generated): index from scratch.
             next.index_dirs();
         } else {
             next.dirs = self.dirs.clone();
@@ -317,9 +334,45 @@ impl Snapshot {
 
     fn index_dirs(&mut self) {
         self.dirs.insert(String::new());
-        for path in self.files.keys() {
+        for path in self.files.keys().chain(self.overlay.keys()) {
             add_parents(&mut self.dirs, path);
         }
+    }
+
+    /// This snapshot with `generated` laid over it (added to what is already generated).
+    /// A copy of a generated file is a copy of what that file copies.
+    pub fn with_generated(&self, generated: Vec<(String, Generated)>) -> Snapshot {
+        let mut next = self.clone();
+        let mut overlay = (*self.overlay).clone();
+        for (path, g) in generated {
+            let entry = match g {
+                Generated::Copy(of) => match overlay.get(&of) {
+                    Some(e) => e.clone(),
+                    None => match self.files.get(&of) {
+                        Some(oid) => (*oid, Generated::Copy(of)),
+                        None => continue,
+                    },
+                },
+                Generated::Text(bytes) => {
+                    let oid = Oid::hash_object(ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
+                    (oid, Generated::Text(bytes))
+                }
+            };
+            add_parents(&mut next.dirs, &path);
+            overlay.insert(path, entry);
+        }
+        next.overlay = Arc::new(overlay);
+        next
+    }
+
+    /// The generated files laid over the repository's.
+    pub fn generated(&self) -> impl Iterator<Item = (&str, &Generated)> {
+        self.overlay.iter().map(|(p, (_, g))| (p.as_str(), g))
+    }
+
+    /// Whether `path` is a generated file (not one of the repository's).
+    pub fn is_generated(&self, path: &str) -> bool {
+        !self.overlay.is_empty() && self.overlay.contains_key(path)
     }
 
     /// Directory on disk the repository lives in.
@@ -355,7 +408,7 @@ impl Snapshot {
     }
 
     pub fn is_file(&self, path: &str) -> bool {
-        self.files.contains_key(path)
+        self.files.contains_key(path) || self.is_generated(path)
     }
 
     pub fn is_dir(&self, path: &str) -> bool {
@@ -364,24 +417,44 @@ impl Snapshot {
 
     /// Blob id of a file: the cache key of everything derived from its content.
     pub fn blob_id(&self, path: &str) -> Option<Oid> {
+        if !self.overlay.is_empty() {
+            if let Some((oid, _)) = self.overlay.get(path) {
+                return Some(*oid);
+            }
+        }
         self.files.get(path).copied()
     }
 
-    /// Every file path, in no particular order.
+    /// Every file path (generated ones included), in no particular order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
+        let overlay = &self.overlay;
+        self.files
+            .keys()
+            .filter(move |p| overlay.is_empty() || !overlay.contains_key(*p))
+            .chain(overlay.keys())
+            .map(String::as_str)
     }
 
     /// Files at or below `dir` (every file when `dir` is empty).
     pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.files
-            .keys()
-            .map(String::as_str)
+        self.paths()
             .filter(move |p| crate::config::path_has_prefix(p, dir) && *p != dir)
     }
 
     /// Reads a file's content.
     pub fn read(&self, path: &str) -> Result<Arc<[u8]>, ReadError> {
+        if !self.overlay.is_empty() {
+            match self.overlay.get(path) {
+                Some((_, Generated::Text(bytes))) => return Ok(bytes.clone()),
+                Some((_, Generated::Copy(of))) => return self.read_own(of),
+                None => {}
+            }
+        }
+        self.read_own(path)
+    }
+
+    /// Reads one of the repository's own files.
+    fn read_own(&self, path: &str) -> Result<Arc<[u8]>, ReadError> {
         if let Some(target) = self.escaping_links.get(path) {
             return Err(ReadError::SymlinkOutside {
                 path: path.to_string(),

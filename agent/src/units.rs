@@ -12,6 +12,7 @@ use crate::config::{path_has_prefix, RepoConfig};
 use crate::git::{ChangeKind, FileChange};
 use crate::snapshot::{join, parent, Snapshot};
 use crate::terragrunt::modules::{self, Source};
+use crate::terragrunt::stack::{self, StackOrigin, Stacks};
 use crate::terragrunt::{Deps, EvalCache, EvalError, Evaluator, ReadKind, UnitEval};
 
 /// Up to this many changed files, each unit is checked by looking the changes up in its reads;
@@ -48,6 +49,9 @@ pub struct Unit {
     pub prevent_destroy: bool,
     /// `iam_role`, when set.
     pub iam_role: Option<String>,
+    /// The stack that generates the unit, when a `terragrunt.stack.hcl` does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<StackOrigin>,
     #[serde(skip)]
     pub deps: Deps,
     #[serde(skip)]
@@ -60,6 +64,19 @@ impl Unit {
         self.eval
             .iter()
             .flat_map(|e| e.includes.iter().map(|i| i.path.as_str()))
+    }
+
+    /// Why the unit's files are not known, when a stack generates it from a remote source:
+    /// it cannot be planned from the repository alone.
+    pub fn unknown_files(&self) -> Option<String> {
+        let stack = self.stack.as_ref()?;
+        let url = stack.remote_source.as_ref()?;
+        Some(format!(
+            "{} generates this unit (unit \"{}\") from the remote source {url}, which Slipway \
+             does not fetch: vendor the unit template into the repository to plan it",
+            stack.stack_files.last().map_or("a stack", String::as_str),
+            stack.name
+        ))
     }
 
     /// Every file the unit reads besides its own directory: included and read configs, var
@@ -80,9 +97,22 @@ pub struct Inventory {
     failed: BTreeMap<String, EvalError>,
     /// Directories whose `terragrunt.hcl` is included by others (parents, not units).
     parents: BTreeSet<String>,
+    /// The stacks, expanded.
+    stacks: Arc<Stacks>,
 }
 
 impl Inventory {
+    /// The snapshot with the files stacks generate laid over it, when the repository has
+    /// stacks: the one to read a generated unit's files from.
+    pub fn expanded_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.stacks.snapshot.clone()
+    }
+
+    /// The units stacks generate and the rest of their expansion.
+    pub fn stacks(&self) -> &Stacks {
+        &self.stacks
+    }
+
     /// Units that failed to evaluate, with their error.
     pub fn failed(&self) -> impl Iterator<Item = (&str, &EvalError)> {
         self.failed.iter().map(|(d, e)| (d.as_str(), e))
@@ -91,14 +121,19 @@ impl Inventory {
 
 /// Discovers and evaluates every unit under the configured live directory.
 pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>) -> Inventory {
+    let stacks = Arc::new(stack::expand(&snap, config, &cache));
+    let snap = stacks.snapshot.clone().unwrap_or(snap);
     let mut candidates: Vec<String> = snap
         .paths()
         .filter(|p| is_candidate(p, config))
         .map(|p| parent(p).to_string())
+        .filter(|d| !stacks.is_template(d))
         .collect();
+    candidates.extend(stacks.local_units().map(str::to_string));
     candidates.sort();
+    candidates.dedup();
 
-    let results = evaluate_all(&snap, &cache, config, &candidates);
+    let results = evaluate_all(&snap, &cache, config, &candidates, &stacks);
 
     // A `terragrunt.hcl` that another unit includes is a parent, not a unit.
     let mut includers = BTreeMap::new();
@@ -110,6 +145,7 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
 
     let mut inv = Inventory {
         parents: includers.keys().cloned().collect(),
+        stacks: stacks.clone(),
         ..Inventory::default()
     };
     for (dir, result) in candidates.iter().zip(results) {
@@ -129,9 +165,24 @@ pub fn discover(snap: Arc<Snapshot>, config: &RepoConfig, cache: Arc<EvalCache>)
             }
         }
     }
+    add_stacks(&mut inv, config);
     refuse_escaping_units(&mut inv, &snap, config);
     inv.errors = inv.failed.values().cloned().collect();
     inv
+}
+
+/// The units stacks generate from remote sources (whose files are unknown), and what stacks
+/// could not expand, as failed units.
+fn add_stacks(inv: &mut Inventory, config: &RepoConfig) {
+    let stacks = inv.stacks.clone();
+    for unit in stacks.remote_units(config) {
+        inv.units.insert(unit.path.clone(), Arc::new(unit));
+    }
+    for (dir, e) in &stacks.errors {
+        inv.failed
+            .entry(dir.clone())
+            .or_insert_with(|| e.clone().of_unit(dir));
+    }
 }
 
 /// A unit file that is a symlink leaving the repository is refused, not silently skipped.
@@ -183,6 +234,11 @@ pub fn update(
     {
         return None;
     }
+    let stacks = stack::update(&prev.stacks, &snap, config, &cache, changes);
+    if stacks.templates != prev.stacks.templates {
+        return None;
+    }
+    let snap = stacks.snapshot.clone().unwrap_or(snap);
     let changed: HashSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     let mut changed_dirs: HashSet<&str> = HashSet::new();
     for c in changes {
@@ -216,13 +272,21 @@ pub fn update(
                 .module_dirs
                 .iter()
                 .chain(unit.missing_module_dirs.iter())
+                .chain(unit.stack.iter().flat_map(|s| s.template.iter()))
                 .any(|m| changed_dirs.contains(m.as_str()));
         if touched {
             dirty.insert(path.clone());
         }
     }
+    // Units a stack now generates that were not there before.
+    dirty.extend(
+        stacks
+            .local_units()
+            .filter(|d| !prev.units.contains_key(*d))
+            .map(str::to_string),
+    );
     for c in changes {
-        if is_candidate(&c.path, config) {
+        if is_candidate(&c.path, config) && !stacks.is_template(parent(&c.path)) {
             let dir = parent(&c.path);
             if prev.parents.contains(dir) {
                 // A parent configuration changed: its includers are dirty through their
@@ -236,17 +300,27 @@ pub fn update(
         .into_iter()
         .filter(|d| snap.is_file(&join(d, UNIT_FILE)))
         .collect();
-    let results = evaluate_all(&snap, &cache, config, &dirty);
+    let results = evaluate_all(&snap, &cache, config, &dirty, &stacks);
 
     let mut inv = Inventory {
         units: prev.units.clone(),
         errors: Vec::new(),
         failed: BTreeMap::new(),
         parents: prev.parents.clone(),
+        stacks: stacks.clone(),
     };
-    // Units whose file is gone.
+    // Units whose file is gone (and remote stack units: listed again below).
     inv.units
         .retain(|dir, _| snap.is_file(&join(dir, UNIT_FILE)));
+    let remote = |units: &BTreeMap<String, Arc<Unit>>| -> Vec<String> {
+        units
+            .iter()
+            .filter(|(_, u)| u.eval.is_none() && u.stack.is_some())
+            .map(|(d, _)| d.clone())
+            .collect()
+    };
+    let remote_before = remote(&prev.units);
+    add_stacks(&mut inv, config);
     let before = inv.units.len();
     // Whether the set of units, their dependencies or their includes changed: when none did,
     // the graph and the parent set are the previous ones.
@@ -297,6 +371,7 @@ pub fn update(
         }
     }
     refuse_escaping_units(&mut inv, &snap, config);
+    structure_changed |= remote(&inv.units) != remote_before;
     structure_changed |= inv.failed.keys().ne(prev.failed.keys());
     inv.errors = inv.failed.values().cloned().collect();
     Some(Update {
@@ -368,6 +443,7 @@ fn evaluate_all(
     cache: &Arc<EvalCache>,
     config: &RepoConfig,
     dirs: &[String],
+    stacks: &Stacks,
 ) -> Vec<Result<Unit, EvalError>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -396,6 +472,11 @@ fn evaluate_all(
                             let unit = crate::terragrunt::catch_quietly(|| {
                                 ev.eval_unit(dir, None)
                                     .and_then(|e| build_unit(&ev, snap, config, dir, e, &mut memo))
+                                    .map(|mut u| {
+                                        stacks.attribute(&mut u);
+                                        u
+                                    })
+                                    .map_err(|e| stacks.attribute_error(e))
                             })
                             .unwrap_or_else(|panic| {
                                 let what = crate::terragrunt::panic_message(&*panic)
@@ -652,6 +733,7 @@ fn build_unit(
         skip,
         prevent_destroy: matches!(cfg.get("prevent_destroy"), Some(Value::Bool(true))),
         iam_role: as_string(cfg.get("iam_role")),
+        stack: None,
         deps,
         eval: Some(Arc::new(eval)),
     })

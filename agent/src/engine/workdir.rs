@@ -34,6 +34,9 @@ pub fn prepare_with(
     work_root: &Path,
     module: Option<&Fetched>,
 ) -> anyhow::Result<PathBuf> {
+    if let Some(why) = unit.unknown_files() {
+        bail!("{why}");
+    }
     let eval = unit
         .eval
         .as_ref()

@@ -25,6 +25,8 @@ pub enum ReadKind {
     VarFile,
     Module,
     Probe,
+    /// A stack file that generates the unit, or the values it gave the unit.
+    Stack,
 }
 
 /// Everything a unit's evaluation looked at: files it read, and paths whose existence it checked.

@@ -72,6 +72,18 @@ pub struct UnitEval {
     pub unknown: Option<String>,
 }
 
+/// A stack file's `unit` and `stack` blocks, evaluated: each block's attributes by label.
+#[derive(Debug, Clone)]
+pub struct StackEval {
+    pub units: Map<String, Value>,
+    pub stacks: Map<String, Value>,
+    /// What the stack file's evaluation read (read configurations, probed paths).
+    pub deps: Deps,
+}
+
+/// The file a stack writes `values` into, in each unit and stack it generates.
+pub const VALUES_FILE: &str = "terragrunt.values.hcl";
+
 /// Evaluates configuration files of one snapshot. One per thread; cheap to make.
 pub struct Evaluator {
     snap: Arc<Snapshot>,
@@ -82,6 +94,9 @@ pub struct Evaluator {
     checked: RefCell<HashMap<String, Arc<ReadResult>>>,
     /// What a run knows; `None` during discovery.
     run: Option<Arc<RunValues>>,
+    /// Whether the snapshot holds any `terragrunt.values.hcl`: most repositories have none, and
+    /// then no unit looks for one.
+    has_values_files: std::cell::OnceCell<bool>,
 }
 
 const KNOWN_BLOCKS: &[&str] = &[
@@ -98,6 +113,9 @@ const KNOWN_BLOCKS: &[&str] = &[
     "engine",
     "catalog",
 ];
+
+/// What a stack file holds.
+const STACK_BLOCKS: &[&str] = &["locals", "unit", "stack"];
 
 const KNOWN_ATTRIBUTES: &[&str] = &[
     "inputs",
@@ -127,6 +145,10 @@ enum Role<'a> {
     Read {
         original_dir: String,
     },
+    /// A stack file (`terragrunt.stack.hcl`): locals, `unit` and `stack` blocks.
+    Stack,
+    /// A `terragrunt.values.hcl`: attributes only.
+    Values,
 }
 
 impl Role<'_> {
@@ -158,6 +180,7 @@ impl Evaluator {
             cache,
             checked: RefCell::new(HashMap::new()),
             run: None,
+            has_values_files: std::cell::OnceCell::new(),
         })
     }
 
@@ -366,6 +389,84 @@ impl Evaluator {
         }))
     }
 
+    /// Evaluates a stack file (`terragrunt.stack.hcl`) in its directory: its locals, then its
+    /// `unit` and `stack` blocks' attributes, by label.
+    pub fn eval_stack(self: &Rc<Self>, file: &str) -> Result<StackEval, EvalError> {
+        let deps = Rc::new(RefCell::new(Deps::default()));
+        let mut fe = self.eval_file(file, parent(file), Role::Stack, deps.clone(), None)?;
+        // Terragrunt refuses two blocks of one kind and name; a map would keep the last.
+        if let Ok(parsed) = self.parse(file, true) {
+            if let Ok(p) = &*parsed {
+                let mut seen = std::collections::HashSet::new();
+                for b in p.body.blocks() {
+                    let key = block_key(b.identifier(), labels(b));
+                    if matches!(b.identifier(), "unit" | "stack") {
+                        if b.labels().len() != 1 {
+                            return Err(EvalError::new(
+                                file,
+                                p.line(&key),
+                                b.identifier(),
+                                "needs one name label".into(),
+                            ));
+                        }
+                        if !seen.insert(key.clone()) {
+                            return Err(EvalError::new(
+                                file,
+                                p.line(&key),
+                                &key,
+                                format!("a second {key} block in the same file"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let mut take = |kind: &str| match fe.value.shift_remove(kind) {
+            Some(Value::Object(blocks)) => blocks,
+            _ => Map::new(),
+        };
+        let (units, stacks) = (take("unit"), take("stack"));
+        let deps = deps.borrow().clone();
+        Ok(StackEval {
+            units,
+            stacks,
+            deps,
+        })
+    }
+
+    /// The line of `attr` in block `key` (`unit "vpc"`) of a configuration file, or of the
+    /// block when `attr` is empty; 0 when unknown.
+    pub fn line_of(&self, file: &str, key: &str, attr: &str) -> usize {
+        match self.parse(file, true).as_deref() {
+            Ok(Ok(p)) if attr.is_empty() => p.line(key),
+            Ok(Ok(p)) => p.attr_line(key, attr),
+            _ => 0,
+        }
+    }
+
+    /// The `values` of the configuration evaluated for `dir`: its `terragrunt.values.hcl`'s
+    /// attributes, which a stack writes into each unit it generates.
+    fn values_of(
+        self: &Rc<Self>,
+        dir: &str,
+        deps: &Rc<RefCell<Deps>>,
+    ) -> Result<Option<Value>, EvalError> {
+        if !*self
+            .has_values_files
+            .get_or_init(|| self.snap.paths().any(|p| p.rsplit('/').next() == Some(VALUES_FILE)))
+        {
+            return Ok(None);
+        }
+        let file = crate::snapshot::join(dir, VALUES_FILE);
+        if !self.snap.is_file(&file) {
+            return Ok(None);
+        }
+        deps.borrow_mut().read(&file, ReadKind::Stack, "values");
+        let mut fe = self.eval_file(&file, dir, Role::Values, deps.clone(), None)?;
+        fe.value.shift_remove("locals");
+        Ok(Some(Value::Object(fe.value)))
+    }
+
     fn eval_file(
         self: &Rc<Self>,
         file: &str,
@@ -444,23 +545,47 @@ impl Evaluator {
         let mut ctx = Scope::new();
 
         // Unknown top-level constructs are errors, as they are for Terragrunt.
+        let (known_attributes, known_blocks, what) = match role {
+            Role::Stack => (Some(&[][..]), STACK_BLOCKS, "a stack file"),
+            Role::Values => (None, &[][..], "a values file"),
+            _ => (
+                Some(KNOWN_ATTRIBUTES),
+                KNOWN_BLOCKS,
+                "a Terragrunt configuration",
+            ),
+        };
         for attr in body.attributes() {
-            if !KNOWN_ATTRIBUTES.contains(&attr.key()) {
+            if known_attributes.is_some_and(|k| !k.contains(&attr.key())) {
                 return Err(err(
                     attr.key(),
                     attr.key(),
-                    "unknown attribute in a Terragrunt configuration".into(),
+                    format!("unknown attribute in {what}"),
                 ));
             }
         }
         for block in body.blocks() {
-            if !KNOWN_BLOCKS.contains(&block.identifier()) {
+            if !known_blocks.contains(&block.identifier()) {
                 let key = block_key(block.identifier(), labels(block));
                 return Err(err(
                     &key,
                     block.identifier(),
-                    "unknown block in a Terragrunt configuration".into(),
+                    format!("unknown block in {what}"),
                 ));
+            }
+        }
+        // `values`: what the stack that generated this unit (or this stack) gave it.
+        if !matches!(role, Role::Values) {
+            let dir = role.original_dir(tg_dir);
+            if let Some(values) = self.values_of(&dir, &deps)? {
+                if matches!(role, Role::Read { .. }) {
+                    // The read file's value depends on which unit reads it.
+                    deps.borrow_mut().uses_original_dir = true;
+                }
+                if unknown::contains(&values) {
+                    unknown::note_produced();
+                    ctx.taint();
+                }
+                ctx.declare_var("values", values);
             }
         }
 
@@ -880,6 +1005,9 @@ impl Evaluator {
     }
 }
 
+/// The variables of a configuration's scope, reset for each file.
+const SCOPE_VARS: [&str; 5] = ["include", "local", "feature", "dependency", "values"];
+
 thread_local! {
     // Contexts with every function declared, reused: declaring ~90 functions costs more than
     // evaluating a typical configuration.
@@ -901,7 +1029,7 @@ struct Scope {
 impl Scope {
     fn new() -> Scope {
         let mut vars = Map::new();
-        for var in ["include", "local", "feature", "dependency"] {
+        for var in SCOPE_VARS {
             vars.insert(var.to_string(), Value::Object(Map::new()));
         }
         Scope {
@@ -972,7 +1100,7 @@ impl PooledContext {
             );
             ctx
         });
-        for var in ["include", "local", "feature", "dependency"] {
+        for var in SCOPE_VARS {
             ctx.declare_var(var, Value::Object(Map::new()));
         }
         PooledContext(Some(ctx))

@@ -8,12 +8,13 @@ pub mod funcs;
 pub mod modules;
 pub mod parse;
 pub mod runtime;
+pub mod stack;
 pub mod unknown;
 
 use std::fmt;
 
 pub use context::{Deps, ReadKind};
-pub use eval::{EvalCache, Evaluator, Include, MergeStrategy, UnitEval};
+pub use eval::{EvalCache, Evaluator, Include, MergeStrategy, StackEval, UnitEval};
 
 /// A construct that could not be evaluated, with the file, line and construct it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
