@@ -226,6 +226,24 @@ pub fn affected(
             }
         }
     }
+    // A stack file change reaches a unit only when it changes what the stack generates for it
+    // (its values, its source, its path).
+    if let Some(base) = base {
+        for (path, rs) in reasons.iter_mut() {
+            if !rs.iter().all(|r| matches!(r, Reason::Stack { .. })) {
+                continue;
+            }
+            let print = |inv: &Inventory| {
+                inv.units
+                    .get(path)
+                    .and_then(|u| u.stack.as_ref())
+                    .map(|s| s.fingerprint)
+            };
+            if print(head).is_some() && print(head) == print(base) {
+                rs.clear();
+            }
+        }
+    }
     // A unit a changed stack file generated before and no longer does is removed too.
     if let Some(base) = base {
         let changed: BTreeSet<&str> = changes.iter().map(|c| c.path.as_str()).collect();

@@ -215,11 +215,14 @@ impl Repo {
         // Files read through a symlink change with their target.
         let through_links = head_view.snapshot.link_changes(&changed_files);
         changed_files.extend(through_links);
-        let removes_units = changed_files.iter().any(|c| {
+        // The merge base's units tell deleted units, and which units a stack file change
+        // really changes.
+        let needs_base = changed_files.iter().any(|c| {
             (c.kind == git::ChangeKind::Deleted && c.path.ends_with(units::UNIT_FILE))
                 || c.path.ends_with(crate::terragrunt::stack::STACK_FILE)
+                || c.path.ends_with(crate::terragrunt::eval::VALUES_FILE)
         });
-        let base_inv = if removes_units {
+        let base_inv = if needs_base {
             Some(self.view_at(start)?)
         } else {
             None

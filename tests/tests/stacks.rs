@@ -98,3 +98,511 @@ unit "vpc" {
     );
     assert!(vpc.module_dirs.contains("modules/vpc"), "{:?}", vpc.module_dirs);
 }
+
+const SLIPWAY_TOML: &str = r#"live_dir = "live"
+promotion = ["non-prod", "prod"]
+
+[environments.non-prod]
+path = "live/non-prod"
+account_id = "111111111111"
+
+[environments.prod]
+path = "live/prod"
+account_id = "333333333333"
+"#;
+
+/// Terragrunt's own stacks examples, laid out in our words: the documentation's farm (units
+/// from templates beside the stack file, one nested path), and a live tree in the shape of its
+/// live-stacks example (an account/region tree whose stack files nest a catalog stack of a
+/// service and its database), one stack without `.terragrunt-stack`, one unit from a remote
+/// catalog.
+fn example_layout() -> TempRepo {
+    TempRepo::with_files(&[
+        ("slipway.toml", SLIPWAY_TOML),
+        ("live/root.hcl", ROOT),
+        // The documentation's farm: templates beside the stack file.
+        (
+            "live/farm/terragrunt.stack.hcl",
+            r#"unit "mother" {
+  source = "units/chicken"
+  path   = "mother"
+}
+
+unit "father" {
+  source = "./units/chicken"
+  path   = "father"
+}
+
+unit "chick_1" {
+  source = "./units/chick"
+  path   = "chicks/chick-1"
+}
+
+unit "chick_2" {
+  source = "units/chick"
+  path   = "chicks/chick-2"
+}
+"#,
+        ),
+        (
+            "live/farm/units/chicken/terragrunt.hcl",
+            "inputs = {\n  says = \"cluck\"\n}\n",
+        ),
+        ("live/farm/units/chicken/main.tf", "variable \"says\" {}\n"),
+        (
+            "live/farm/units/chick/terragrunt.hcl",
+            "inputs = {\n  says = \"peep\"\n}\n",
+        ),
+        ("live/farm/units/chick/main.tf", "variable \"says\" {}\n"),
+        // The catalog: unit templates and a stack made of them.
+        (
+            "catalog/units/db/terragrunt.hcl",
+            r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+terraform {
+  source = "${get_repo_root()}/modules/db"
+}
+inputs = {
+  name = values.name
+  size = values.size
+}
+"#,
+        ),
+        (
+            "catalog/units/service/terragrunt.hcl",
+            r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+terraform {
+  source = "${get_repo_root()}/modules/service"
+}
+dependency "db" {
+  config_path = values.db_path
+  mock_outputs = {
+    endpoint = "db.mock:5432"
+  }
+}
+inputs = {
+  name     = values.name
+  database = dependency.db.outputs.endpoint
+}
+"#,
+        ),
+        (
+            "catalog/stacks/stateful-service/terragrunt.stack.hcl",
+            r#"unit "db" {
+  source = "${get_repo_root()}/catalog/units/db"
+  path   = "db"
+  values = {
+    name = "${values.name}-db"
+    size = values.db_size
+  }
+}
+
+unit "service" {
+  source = "${get_repo_root()}/catalog/units/service"
+  path   = "service"
+  values = {
+    name    = values.name
+    db_path = "../db"
+  }
+}
+"#,
+        ),
+        ("modules/db/main.tf", "variable \"name\" {}\nvariable \"size\" {}\n"),
+        (
+            "modules/service/main.tf",
+            "variable \"name\" {}\nvariable \"database\" {}\n",
+        ),
+        // The live tree: one stack per account and region.
+        (
+            "live/non-prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+            r#"stack "service" {
+  source = "${get_repo_root()}/catalog/stacks/stateful-service"
+  path   = "service"
+  values = {
+    name    = "orders-non-prod"
+    db_size = "small"
+  }
+}
+"#,
+        ),
+        (
+            "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+            r#"locals {
+  name = "orders-prod"
+}
+
+stack "service" {
+  source                  = "${get_repo_root()}/catalog/stacks/stateful-service"
+  path                    = "service"
+  no_dot_terragrunt_stack = true
+  values = {
+    name    = local.name
+    db_size = "large"
+  }
+}
+"#,
+        ),
+        (
+            "live/non-prod/us-east-1/edge/terragrunt.stack.hcl",
+            r#"unit "cdn" {
+  source = "git::https://github.com/acme/infrastructure-catalog.git//units/cdn?ref=v1.0.0"
+  path   = "cdn"
+  values = {
+    domain = "example.com"
+  }
+}
+"#,
+        ),
+    ])
+}
+
+const NP: &str = "live/non-prod/us-east-1/stateful-service/.terragrunt-stack/service/.terragrunt-stack";
+const PROD: &str = "live/prod/us-east-1/stateful-service/service/.terragrunt-stack";
+const CDN: &str = "live/non-prod/us-east-1/edge/.terragrunt-stack/cdn";
+
+#[test]
+fn terragrunts_stack_examples_expand_into_the_units_terragrunt_generates() {
+    let r = example_layout();
+    let view = r.graph_at_head();
+    assert!(
+        view.inventory.errors.is_empty(),
+        "{:?}",
+        view.inventory.errors
+    );
+    let paths: Vec<&str> = view.inventory.units.keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        [
+            "live/farm/.terragrunt-stack/chicks/chick-1",
+            "live/farm/.terragrunt-stack/chicks/chick-2",
+            "live/farm/.terragrunt-stack/father",
+            "live/farm/.terragrunt-stack/mother",
+            CDN,
+            &format!("{NP}/db"),
+            &format!("{NP}/service"),
+            &format!("{PROD}/db"),
+            &format!("{PROD}/service"),
+        ]
+    );
+    // Values flow from the live stack through the catalog stack into each unit.
+    let np_db = unit(&view, &format!("{NP}/db"));
+    assert_eq!(
+        config_json(np_db)["inputs"],
+        serde_json::json!({"name": "orders-non-prod-db", "size": "small"})
+    );
+    assert_eq!(np_db.env.as_deref(), Some("non-prod"));
+    assert_eq!(np_db.account_id.as_deref(), Some("111111111111"));
+    let prod_service = unit(&view, &format!("{PROD}/service"));
+    assert_eq!(
+        config_json(prod_service)["inputs"]["name"],
+        serde_json::json!("orders-prod")
+    );
+    assert_eq!(prod_service.env.as_deref(), Some("prod"));
+    // A dependency given through values names the sibling generated unit.
+    assert_eq!(prod_service.dependencies, [format!("{PROD}/db")]);
+    let order: Vec<&str> = view.graph.order.iter().map(String::as_str).collect();
+    let pos = |p: &str| order.iter().position(|o| *o == p).expect(p);
+    assert!(pos(&format!("{PROD}/db")) < pos(&format!("{PROD}/service")));
+    // A nested unit comes from both stack files, outermost first.
+    let origin = prod_service.stack.as_ref().expect("generated");
+    assert_eq!(
+        origin.stack_files,
+        [
+            "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+            "catalog/stacks/stateful-service/terragrunt.stack.hcl",
+        ]
+    );
+    assert_eq!(origin.template.as_deref(), Some("catalog/units/service"));
+    // The farm's units are their templates' copies.
+    let chick = unit(&view, "live/farm/.terragrunt-stack/chicks/chick-1");
+    assert_eq!(config_json(chick)["inputs"]["says"], serde_json::json!("peep"));
+    assert_eq!(
+        chick.stack.as_ref().and_then(|s| s.template.as_deref()),
+        Some("live/farm/units/chick")
+    );
+    // A remote source: listed, its files unknown, and it says so when planned.
+    let cdn = unit(&view, CDN);
+    assert!(cdn.eval.is_none());
+    assert_eq!(cdn.env.as_deref(), Some("non-prod"));
+    assert!(
+        cdn.remote_sources
+            .contains("git::https://github.com/acme/infrastructure-catalog.git//units/cdn?ref=v1.0.0"),
+        "{:?}",
+        cdn.remote_sources
+    );
+    let why = cdn.unknown_files().expect("files unknown");
+    assert!(why.contains("remote source"), "{why}");
+    assert!(why.contains("unit \"cdn\""), "{why}");
+}
+
+fn reasons_of(change: &agent::repo::ChangeSet, path: &str) -> Vec<Reason> {
+    change
+        .units
+        .iter()
+        .find(|a| a.path == path)
+        .map(|a| a.reasons.clone())
+        .unwrap_or_else(|| {
+            panic!(
+                "{path} is not affected: {:?}",
+                change.units.iter().map(|a| &a.path).collect::<Vec<_>>()
+            )
+        })
+}
+
+#[test]
+fn a_change_to_a_stack_file_affects_exactly_the_units_whose_generation_it_changes() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit(
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+        "\"large\"",
+        "\"xlarge\"",
+    );
+    r.commit("prod: a larger database");
+    let change = r.affected_since(&base, false);
+    let paths: Vec<&str> = change.units.iter().map(|a| a.path.as_str()).collect();
+    // Only the database's values change: the service is generated as it was.
+    assert_eq!(paths, [format!("{PROD}/db")]);
+    assert_eq!(
+        reasons_of(&change, &format!("{PROD}/db")),
+        [Reason::Stack {
+            file: "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl".into()
+        }]
+    );
+    let head = &change.head_view;
+    assert_eq!(
+        config_json(unit(head, &format!("{PROD}/db")))["inputs"]["size"],
+        serde_json::json!("xlarge")
+    );
+
+    // A local every block reads changes every unit of the stack, and only those.
+    let base = r.commit("nothing");
+    r.edit(
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+        "\"orders-prod\"",
+        "\"orders\"",
+    );
+    r.commit("prod: a shorter name");
+    let paths = affected_paths(&r, &base);
+    assert_eq!(
+        paths,
+        [
+            (format!("{PROD}/db"), Status::Changed),
+            (format!("{PROD}/service"), Status::Changed)
+        ]
+    );
+
+    // A comment changes nothing that is generated.
+    let base = r.commit("nothing");
+    r.edit(
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+        "locals {",
+        "# The orders service in production.\nlocals {",
+    );
+    r.commit("prod: a comment");
+    assert_eq!(affected_paths(&r, &base), []);
+}
+
+#[test]
+fn a_change_to_a_catalog_stack_affects_the_units_it_changes_in_every_stack_using_it() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit(
+        "catalog/stacks/stateful-service/terragrunt.stack.hcl",
+        "\"${values.name}-db\"",
+        "\"${values.name}-database\"",
+    );
+    r.commit("catalog: rename databases");
+    let paths = affected_paths(&r, &base);
+    let expected: Vec<(String, Status)> = [format!("{NP}/db"), format!("{PROD}/db")]
+    .into_iter()
+    .map(|p| (p, Status::Changed))
+    .collect();
+    assert_eq!(paths, expected);
+}
+
+#[test]
+fn a_change_to_a_unit_template_affects_exactly_the_units_made_from_it() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit("catalog/units/db/terragrunt.hcl", "size = values.size", "size = upper(values.size)");
+    r.commit("db: sizes in capitals");
+    let change = r.affected_since(&base, false);
+    let paths: Vec<&str> = change.units.iter().map(|a| a.path.as_str()).collect();
+    assert_eq!(paths, [format!("{NP}/db"), format!("{PROD}/db")]);
+    assert!(reasons_of(&change, &format!("{PROD}/db")).contains(&Reason::Template {
+        file: "catalog/units/db/terragrunt.hcl".into(),
+        template: "catalog/units/db".into(),
+    }));
+    assert_eq!(
+        config_json(unit(&change.head_view, &format!("{PROD}/db")))["inputs"]["size"],
+        serde_json::json!("LARGE")
+    );
+
+    // A file added to a template is part of every unit made from it.
+    let base = r.commit("nothing");
+    r.write("live/farm/units/chick/outputs.tf", "output \"says\" {\n  value = var.says\n}\n");
+    r.commit("chicks: an output");
+    let paths = affected_paths(&r, &base);
+    assert_eq!(
+        paths,
+        [
+            (
+                "live/farm/.terragrunt-stack/chicks/chick-1".to_string(),
+                Status::Changed
+            ),
+            (
+                "live/farm/.terragrunt-stack/chicks/chick-2".to_string(),
+                Status::Changed
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_unit_block_removed_from_a_stack_is_a_removed_unit() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit(
+        "live/farm/terragrunt.stack.hcl",
+        "unit \"chick_2\" {\n  source = \"units/chick\"\n  path   = \"chicks/chick-2\"\n}\n",
+        "",
+    );
+    r.commit("one chick less");
+    let change = r.affected_since(&base, false);
+    assert_eq!(change.units.len(), 1, "{:?}", change.units);
+    let a = &change.units[0];
+    assert_eq!(a.path, "live/farm/.terragrunt-stack/chicks/chick-2");
+    assert_eq!(a.status, Status::Removed);
+    assert_eq!(
+        a.reasons,
+        [Reason::NoLongerGenerated {
+            file: "live/farm/terragrunt.stack.hcl".into()
+        }]
+    );
+}
+
+#[test]
+fn a_broken_stack_file_fails_visibly_and_removes_nothing() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit(
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+        "path                    = \"service\"",
+        "path                    = local.nowhere",
+    );
+    r.commit("prod: a typo");
+    let change = r.affected_since(&base, false);
+    let failed: Vec<(&str, Status)> = change
+        .units
+        .iter()
+        .map(|a| (a.path.as_str(), a.status))
+        .collect();
+    assert_eq!(
+        failed,
+        [("live/prod/us-east-1/stateful-service", Status::Failed)]
+    );
+    let e = &change.head_view.inventory.errors[0];
+    assert_eq!(
+        e.file,
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl"
+    );
+    assert_eq!(e.line, 7, "{e}");
+    assert!(e.message.contains("nowhere"), "{e}");
+}
+
+#[test]
+fn a_source_unknown_during_discovery_is_an_error_at_its_line() {
+    let r = TempRepo::with_files(&[
+        (
+            "live/dev/terragrunt.stack.hcl",
+            "unit \"vpc\" {\n  source = run_cmd(\"catalog-path\")\n  path   = \"vpc\"\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    assert!(view.inventory.units.is_empty());
+    let e = &view.inventory.errors[0];
+    assert_eq!(e.file, "live/dev/terragrunt.stack.hcl");
+    assert_eq!(e.line, 2);
+    assert_eq!(e.construct, "unit \"vpc\"");
+    assert!(e.message.contains("must be known during discovery"), "{e}");
+}
+
+#[test]
+fn values_unknown_during_discovery_leave_the_unit_listed() {
+    let r = TempRepo::with_files(&[
+        (
+            "live/dev/terragrunt.stack.hcl",
+            r#"unit "app" {
+  source = "../../units/app"
+  path   = "app"
+  values = {
+    account = get_aws_account_id()
+    tier    = "web"
+  }
+}
+"#,
+        ),
+        (
+            "units/app/terragrunt.hcl",
+            "inputs = {\n  account = values.account\n  tier = values.tier\n  bucket = \"logs-${values.account}\"\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    assert!(view.inventory.errors.is_empty(), "{:?}", view.inventory.errors);
+    let app = unit(&view, "live/dev/.terragrunt-stack/app");
+    let inputs = &app.eval.as_ref().expect("evaluated").config["inputs"];
+    let get = |k: &str| inputs.as_object().and_then(|o| o.get(k)).cloned();
+    assert_eq!(get("tier"), Some(hcl::Value::from("web")));
+    for k in ["account", "bucket"] {
+        let v = get(k).expect(k);
+        let why = agent::terragrunt::unknown::reason(&v).unwrap_or_else(|| panic!("{k}: {v:?}"));
+        assert!(why.contains("get_aws_account_id()"), "{why}");
+    }
+}
+
+#[test]
+fn a_derived_view_sees_the_stacks_a_cold_one_sees() {
+    let r = example_layout();
+    let base = r.commit("nothing");
+    r.edit(
+        "live/prod/us-east-1/stateful-service/terragrunt.stack.hcl",
+        "\"large\"",
+        "\"medium\"",
+    );
+    r.write("live/farm/units/chick/outputs.tf", "output \"x\" {\n  value = 1\n}\n");
+    let head = r.commit("two changes");
+    let repo = agent::repo::Repo::open(r.path()).expect("open");
+    let base_oid = repo.resolve(&base).expect("base");
+    let head_oid = repo.resolve(&head).expect("head");
+    repo.view_at(base_oid).expect("base view");
+    let derived = repo.view_at(head_oid).expect("derived view");
+    let cold = agent::repo::Repo::open(r.path())
+        .expect("open")
+        .view_at(head_oid)
+        .expect("cold view");
+    let summary = |v: &agent::repo::GraphView| -> Vec<(String, serde_json::Value, Vec<String>)> {
+        v.inventory
+            .units
+            .values()
+            .map(|u| {
+                (
+                    u.path.clone(),
+                    u.eval
+                        .as_ref()
+                        .map(|_| config_json(u)["inputs"].clone())
+                        .unwrap_or_default(),
+                    u.reads().keys().cloned().collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(summary(&derived), summary(&cold));
+    assert_eq!(
+        config_json(unit(&derived, &format!("{PROD}/db")))["inputs"]["size"],
+        serde_json::json!("medium")
+    );
+}

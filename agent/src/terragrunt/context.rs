@@ -187,6 +187,17 @@ pub fn register(ctx: &mut Context<'_>) {
         ("filebase64sha256", filebase64sha256),
         ("filebase64sha512", filebase64sha512),
         ("fileset", fileset),
+        ("read_tfvars_file", read_tfvars_file),
+        ("mark_as_read", mark_as_read),
+        ("mark_glob_as_read", mark_glob_as_read),
+        ("get_working_dir", get_working_dir),
+        (
+            "get_terragrunt_source_cli_flag",
+            get_terragrunt_source_cli_flag,
+        ),
+        ("get_default_retryable_errors", get_default_retryable_errors),
+        ("constraint_check", constraint_check),
+        ("deep_merge", deep_merge),
     ];
     for (name, f) in table {
         ctx.declare_func(
@@ -856,6 +867,288 @@ fn abspath(a: FuncArgs) -> Res {
     let path = arg_str(&a, 0, "the path")?;
     let rel = f.resolve(&path, &f.tg_dir)?;
     Ok(Value::String(f.abs(&rel)))
+}
+
+/// `read_tfvars_file(path)`: a `.tfvars` (or `.tfvars.json`) file of the repository as a JSON
+/// string, its keys sorted as Terragrunt's encoding sorts them. A relative path starts at the
+/// unit's directory; the file counts as read by the unit. A file that is not in the repository
+/// is unknown during discovery, as for `file()`.
+fn read_tfvars_file(a: FuncArgs) -> Res {
+    use hcl::eval::Evaluate;
+    let f = top()?;
+    if a.len() != 1 {
+        return Err(format!("expects 1 argument, got {}", a.len()));
+    }
+    let path = arg_str(&a, 0, "the file path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    let text = match f.ev.snapshot().read_text(&rel) {
+        Ok(text) => text,
+        Err(ReadError::NotFound(_)) if run_values(&f).is_none() => {
+            f.deps.borrow_mut().probes.insert(rel.clone());
+            return Ok(unknown::value(&format!(
+                "read_tfvars_file(\"{path}\"): {rel} is not in the repository"
+            )));
+        }
+        Err(ReadError::NotFound(_)) => return Err(format!("the var file {rel} does not exist")),
+        Err(e) => return Err(e.to_string()),
+    };
+    f.deps.borrow_mut().read(&rel, ReadKind::VarFile, "read_tfvars_file");
+    let json: serde_json::Value = if rel.ends_with("json") {
+        serde_json::from_str(&text).map_err(|e| format!("{rel}: not JSON: {e}"))?
+    } else {
+        let body: hcl::Body = hcl::parse(&text).map_err(|e| format!("{rel}: {e}"))?;
+        if let Some(b) = body.blocks().next() {
+            return Err(format!(
+                "{rel}: a var file holds attributes only, not a `{}` block",
+                b.identifier()
+            ));
+        }
+        // Literal values only: no variables, no functions.
+        let ctx = Context::new();
+        let mut vars = serde_json::Map::new();
+        for attr in body.attributes() {
+            let v = attr.expr().evaluate(&ctx).map_err(|e| {
+                format!("{rel}: {}: {}", attr.key(), clean_error(&e.to_string()))
+            })?;
+            vars.insert(
+                attr.key().to_string(),
+                serde_json::to_value(&v).map_err(|e| e.to_string())?,
+            );
+        }
+        serde_json::Value::Object(vars)
+    };
+    let sorted = sort_keys(json);
+    serde_json::to_string(&sorted)
+        .map(Value::String)
+        .map_err(|e| e.to_string())
+}
+
+/// The same JSON with every object's keys in order.
+fn sort_keys(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let sorted: BTreeMap<String, serde_json::Value> =
+                m.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sort_keys).collect())
+        }
+        other => other,
+    }
+}
+
+/// `mark_as_read(path)`: the path, unchanged; the file counts as read by the unit (a relative
+/// path starts at the unit's directory), so that a change to it affects the unit.
+fn mark_as_read(a: FuncArgs) -> Res {
+    let f = top()?;
+    if a.len() != 1 {
+        return Err(format!("expects 1 argument, got {}", a.len()));
+    }
+    let path = arg_str(&a, 0, "the file path")?;
+    let rel = f.resolve(&path, &f.tg_dir)?;
+    let mut deps = f.deps.borrow_mut();
+    deps.probes.insert(rel.clone());
+    if f.ev.snapshot().is_file(&rel) {
+        deps.read(&rel, ReadKind::File, "mark_as_read");
+    }
+    Ok(Value::String(path))
+}
+
+/// `mark_glob_as_read(pattern)`: the repository's files matching the pattern (a relative one
+/// starts at the unit's directory), as absolute paths; each counts as read by the unit. `*`
+/// matches within one path segment, `**` across segments, `?` one character, `{a,b}` either,
+/// `\` escapes. Terragrunt asks for its `mark-many-as-read` experiment; Slipway reads it always.
+fn mark_glob_as_read(a: FuncArgs) -> Res {
+    let f = top()?;
+    if a.len() != 1 {
+        return Err(format!("expects 1 argument, got {}", a.len()));
+    }
+    let pattern = arg_str(&a, 0, "the pattern")?;
+    let root = f.abs("");
+    let rel_pattern = match pattern.strip_prefix(&format!("{root}/")) {
+        Some(rest) => rest.to_string(),
+        None if pattern.starts_with('/') => {
+            return Err(format!("{pattern} is outside the repository"));
+        }
+        None => join(&f.tg_dir, &pattern),
+    };
+    let re = glob_regex(&rel_pattern)?;
+    let mut found: Vec<&str> =
+        f.ev.snapshot()
+            .paths()
+            .filter(|p| re.is_match(p))
+            .collect();
+    found.sort_unstable();
+    let mut deps = f.deps.borrow_mut();
+    let mut out = Vec::with_capacity(found.len());
+    for p in found {
+        deps.read(p, ReadKind::File, "mark_glob_as_read");
+        out.push(Value::String(f.abs(p)));
+    }
+    Ok(Value::Array(out))
+}
+
+/// A glob pattern over repository paths as a regular expression; `.` and `..` segments are
+/// resolved first.
+fn glob_regex(pattern: &str) -> Result<regex::Regex, String> {
+    let mut segments: Vec<&str> = Vec::new();
+    for s in pattern.split('/') {
+        match s {
+            "" | "." => {}
+            ".." => {
+                segments
+                    .pop()
+                    .ok_or_else(|| format!("{pattern} leaves the repository"))?;
+            }
+            s => segments.push(s),
+        }
+    }
+    let pattern = segments.join("/");
+    let mut re = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) => re.push_str(&regex::escape(&n.to_string())),
+                None => re.push_str(r"\\"),
+            },
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                re.push_str(".*");
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '{' => {
+                depth += 1;
+                re.push_str("(?:");
+            }
+            ',' if depth > 0 => re.push('|'),
+            '}' if depth > 0 => {
+                depth -= 1;
+                re.push(')');
+            }
+            '[' => {
+                let mut class = String::from("[");
+                let mut closed = false;
+                for n in chars.by_ref() {
+                    if n == ']' {
+                        closed = true;
+                        break;
+                    }
+                    match n {
+                        '!' | '^' if class == "[" => class.push('^'),
+                        // Set operators of the regex syntax, literal in a glob.
+                        '\\' | '[' | '&' | '~' => {
+                            class.push('\\');
+                            class.push(n);
+                        }
+                        n => class.push(n),
+                    }
+                }
+                if !closed {
+                    return Err(format!("unclosed [ in the pattern {pattern}"));
+                }
+                class.push(']');
+                re.push_str(&class);
+            }
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    if depth > 0 {
+        return Err(format!("unclosed {{ in the pattern {pattern}"));
+    }
+    re.push('$');
+    regex::Regex::new(&re).map_err(|e| format!("invalid pattern {pattern}: {e}"))
+}
+
+/// `get_working_dir()`: where the run happens. Unknown during discovery (it is a directory of
+/// the run's machine); in a run, the unit's directory.
+fn get_working_dir(a: FuncArgs) -> Res {
+    let f = top()?;
+    if !a.is_empty() {
+        return Err(format!("expects no arguments, got {}", a.len()));
+    }
+    match run_values(&f) {
+        None => Ok(unknown::value("get_working_dir(): the directory of a run")),
+        Some(_) => Ok(Value::String(f.abs(&f.tg_dir))),
+    }
+}
+
+/// `get_terragrunt_source_cli_flag()`: the `--source` Terragrunt was given; Slipway gives none.
+fn get_terragrunt_source_cli_flag(_: FuncArgs) -> Res {
+    Ok(Value::String(String::new()))
+}
+
+/// `get_default_retryable_errors()`: Terragrunt's default `retryable_errors` patterns.
+fn get_default_retryable_errors(_: FuncArgs) -> Res {
+    Ok(strings(DEFAULT_RETRYABLE_ERRORS))
+}
+
+/// The transient terraform errors Terragrunt retries by default (regular expressions).
+const DEFAULT_RETRYABLE_ERRORS: &[&str] = &[
+    r"(?s).*Failed to load state.*tcp.*timeout.*",
+    r"(?s).*Failed to load backend.*TLS handshake timeout.*",
+    r"(?s).*Creating metric alarm failed.*request to update this alarm is in progress.*",
+    r"(?s).*Error installing provider.*TLS handshake timeout.*",
+    r"(?s).*Error configuring the backend.*TLS handshake timeout.*",
+    r"(?s).*Error installing provider.*tcp.*timeout.*",
+    r"(?s).*Error installing provider.*tcp.*connection reset by peer.*",
+    r"NoSuchBucket: The specified bucket does not exist",
+    r"(?s).*Error creating SSM parameter: TooManyUpdates:.*",
+    r"(?s).*app.terraform.io.*: 429 Too Many Requests.*",
+    r"(?s).*ssh_exchange_identification.*Connection closed by remote host.*",
+    r"(?s).*Client\.Timeout exceeded while awaiting headers.*",
+    r"(?s).*Could not download module.*The requested URL returned error: 429.*",
+    r"(?s).*net/http: TLS.*handshake timeout.*",
+    r"(?s).*could not query provider registry.*context deadline exceeded.*",
+    r"(?s).*provider.*TLS handshake timeout.*",
+    r"(?s).*provider.*tcp.*timeout.*",
+    r"(?s).*provider.*tcp.*connection reset by peer.*",
+    r"(?s).*provider.*context deadline exceeded.*",
+    r"(?s).*registry.*context deadline exceeded.*",
+    r"(?s).*Failed to resolve provider.*timeout.*",
+    r"(?s).*Failed to resolve provider.*connection reset by peer.*",
+    r"(?s).*Failed to resolve provider.*context deadline exceeded.*",
+    r"(?s).*could not connect to registry.*timeout.*",
+    r"(?s).*could not connect to registry.*connection reset by peer.*",
+    r"(?s).*could not connect to registry.*context deadline exceeded.*",
+    r"(?s).*failed to request discovery document.*context deadline exceeded.*",
+    r"(?s).*Failed to query available provider packages.*timeout.*",
+    r"(?s).*Failed to query available provider packages.*connection reset by peer.*",
+    r"(?s).*Failed to query available provider packages.*context deadline exceeded.*",
+];
+
+/// `constraint_check(version, constraint)`: whether the version satisfies the constraint
+/// (`">= 1.2, < 2.0"`, `"~> 1.4"`).
+fn constraint_check(a: FuncArgs) -> Res {
+    if a.len() != 2 {
+        return Err(format!("expects 2 arguments, got {}", a.len()));
+    }
+    let version = arg_str(&a, 0, "the version")?;
+    let constraint = arg_str(&a, 1, "the constraint")?;
+    super::constraint::check(&version, &constraint).map(Value::Bool)
+}
+
+/// `deep_merge(a, b, ...)`: objects merged as `merge_strategy = "deep"` merges an include:
+/// objects recursively, lists concatenated, anything else the later one.
+fn deep_merge(a: FuncArgs) -> Res {
+    let mut out = Value::Object(hcl::Map::new());
+    for (i, v) in a.iter().enumerate() {
+        match v {
+            Value::Object(_) => out = super::eval::deep_merge(&out, v),
+            Value::Null => {}
+            other => {
+                return Err(format!(
+                    "argument {} must be an object, got {}",
+                    i + 1,
+                    super::funcs::type_name(other)
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -363,17 +363,25 @@ impl Evaluator {
         original_dir: &str,
     ) -> Result<Arc<ReadResult>, String> {
         let deps = Rc::new(RefCell::new(Deps::default()));
-        let fe = self
-            .eval_file(
-                file,
-                parent(file),
-                Role::Read {
-                    original_dir: original_dir.to_string(),
-                },
-                deps.clone(),
-                None,
-            )
+        let name = file.rsplit('/').next().unwrap_or(file);
+        // A stack file reads as its locals and blocks, a values file as its values, as
+        // Terragrunt reads them.
+        let role = match name {
+            super::stack::STACK_FILE => Role::Stack,
+            VALUES_FILE => Role::Values,
+            _ => Role::Read {
+                original_dir: original_dir.to_string(),
+            },
+        };
+        let stack = matches!(role, Role::Stack);
+        let mut fe = self
+            .eval_file(file, parent(file), role, deps.clone(), None)
             .map_err(|e| e.to_string())?;
+        if stack {
+            stack_shape(&mut fe.value);
+        } else if name == VALUES_FILE {
+            fe.value.shift_remove("locals");
+        }
         let deps = deps.borrow().clone();
         let mut key: Vec<(String, Option<Oid>)> = vec![(file.to_string(), self.snap.blob_id(file))];
         for p in deps.reads.keys().chain(deps.probes.iter()) {
@@ -1162,6 +1170,23 @@ fn merged_config(fe: &FileEval) -> Map<String, Value> {
     merged
 }
 
+/// A stack file's evaluation as `read_terragrunt_config` gives it: `local`, and each `unit` and
+/// `stack` block by name with its `name`, `source`, `path` and the rest of its attributes.
+fn stack_shape(value: &mut Map<String, Value>) {
+    if let Some(locals) = value.shift_remove("locals") {
+        value.insert("local".into(), locals);
+    }
+    for kind in ["unit", "stack"] {
+        if let Some(Value::Object(blocks)) = value.get_mut(kind) {
+            for (name, block) in blocks.iter_mut() {
+                if let Value::Object(attrs) = block {
+                    attrs.insert("name".into(), Value::String(name.clone()));
+                }
+            }
+        }
+    }
+}
+
 fn labels(block: &hcl::Block) -> impl Iterator<Item = String> + '_ {
     block.labels().iter().map(|l| l.as_str().to_string())
 }
@@ -1727,7 +1752,7 @@ pub fn merge_config(
 }
 
 /// Terragrunt's deep merge: maps merged recursively, lists concatenated, child wins otherwise.
-fn deep_merge(base: &Value, child: &Value) -> Value {
+pub(super) fn deep_merge(base: &Value, child: &Value) -> Value {
     match (base, child) {
         (Value::Object(b), Value::Object(c)) => {
             let mut m = b.clone();

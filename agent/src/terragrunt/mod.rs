@@ -2,6 +2,7 @@
 //! includes, locals, functions and blocks, and the Terraform modules a unit uses.
 
 pub mod budget;
+pub mod constraint;
 pub mod context;
 pub mod eval;
 pub mod funcs;

@@ -53,6 +53,10 @@ pub struct StackOrigin {
     /// A remote source: the unit's files are not known to discovery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_source: Option<String>,
+    /// A digest of what the stack generates for the unit (its files, their content, its
+    /// source): a stack file change that leaves it alone does not affect the unit.
+    #[serde(skip)]
+    pub fingerprint: u64,
 }
 
 /// One unit a stack generates.
@@ -412,7 +416,9 @@ fn expand_one(
                 stack_files: p.chain.clone(),
                 template: None,
                 remote_source: None,
+                fingerprint: 0,
             };
+            let first_file = new_files.len();
             match &source_dir {
                 Some(src) => {
                     let expected = if kind == "unit" {
@@ -478,6 +484,7 @@ fn expand_one(
                 }
             }
             if kind == "unit" {
+                origin.fingerprint = fingerprint(round, &dest, &origin, &new_files[first_file..]);
                 out.units.insert(
                     dest,
                     GeneratedUnit {
@@ -599,6 +606,36 @@ fn copy_dir(round: &Snapshot, src: &str, dest: &str, out: &mut Vec<(String, Gene
         }
         out.push((join(dest, rel), Generated::Copy(path.to_string())));
     }
+}
+
+/// A digest of a generated unit: its source and each generated file's path and content id.
+fn fingerprint(
+    round: &Snapshot,
+    dest: &str,
+    origin: &StackOrigin,
+    files: &[(String, Generated)],
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    origin.template.hash(&mut h);
+    origin.remote_source.hash(&mut h);
+    let mut ids: Vec<(&str, Option<git2::Oid>)> = files
+        .iter()
+        .map(|(path, g)| {
+            let rel = path.strip_prefix(dest).unwrap_or(path);
+            let id = match g {
+                Generated::Copy(of) => round.blob_id(of),
+                Generated::Text(bytes) => git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok(),
+            };
+            (rel, id)
+        })
+        .collect();
+    ids.sort_unstable();
+    for (rel, id) in ids {
+        rel.hash(&mut h);
+        id.map(|o| o.as_bytes().to_vec()).hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The `terragrunt.values.hcl` a block's `values` become: one attribute per value.
