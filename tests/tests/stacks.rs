@@ -606,3 +606,82 @@ fn a_derived_view_sees_the_stacks_a_cold_one_sees() {
         serde_json::json!("medium")
     );
 }
+
+/// A unit template that is its own module: its `.tf` files are copied into each unit.
+fn planned_stack() -> TempRepo {
+    let main_tf = format!(
+        "{}\nvariable \"name\" {{}}\nresource \"null_resource\" \"this\" {{\n  triggers = {{\n    name = var.name\n  }}\n}}\n",
+        slipway_tests::NULL_PROVIDER_TF
+    );
+    let r = TempRepo::with_files(&[("README.md", "# infrastructure\n")]);
+    r.write_all(&[
+        ("units/named/main.tf", &main_tf),
+        (
+            "units/named/terragrunt.hcl",
+            "inputs = {\n  name = values.name\n}\n",
+        ),
+        (
+            "live/dev/terragrunt.stack.hcl",
+            r#"unit "alpha" {
+  source = "../../units/named"
+  path   = "alpha"
+  values = {
+    name = "alpha-dev"
+  }
+}
+
+unit "cdn" {
+  source = "git::https://github.com/acme/catalog.git//units/cdn?ref=v1.0.0"
+  path   = "cdn"
+}
+"#,
+        ),
+    ]);
+    r
+}
+
+#[test]
+fn a_generated_unit_plans_for_real_and_a_remote_one_fails_saying_why() {
+    use webhook::cmd::plan::{review, PlanArgs};
+    use webhook::cmd::ChangeArgs;
+    use webhook::comment::{render, Outcome};
+
+    let r = planned_stack();
+    let base = {
+        let repo = agent::repo::Repo::open(r.path()).expect("open");
+        repo.resolve("HEAD").expect("HEAD").to_string()
+    };
+    r.commit("a stack in dev");
+    std::env::set_var("SLIPWAY_TERRAFORM", slipway_tests::terraform());
+    let args = PlanArgs {
+        change: ChangeArgs {
+            repo: r.path().to_path_buf(),
+            base,
+            head: "HEAD".to_string(),
+        },
+        work_dir: None,
+    };
+    let (review, failed) = review(&args, slipway_tests::terraform_env()).expect("review");
+    let comment = render(&review);
+    assert!(failed, "the remote unit cannot be planned: {comment}");
+    let outcome = |p: &str| {
+        &review
+            .units
+            .iter()
+            .find(|u| u.path == p)
+            .unwrap_or_else(|| panic!("{p} missing from {comment}"))
+            .outcome
+    };
+    assert!(
+        matches!(outcome("live/dev/.terragrunt-stack/alpha"), Outcome::Planned(_)),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(r#"triggers.name = "alpha-dev""#),
+        "{comment}"
+    );
+    match outcome("live/dev/.terragrunt-stack/cdn") {
+        Outcome::Failed(why) => assert!(why.contains("remote source"), "{why}"),
+        other => panic!("the remote unit is not failed: {other:?}"),
+    }
+}
