@@ -565,3 +565,179 @@ fn an_undefined_function_is_reported_as_such() {
         vec!["live/nosuchfunction/terragrunt.hcl".to_string()]
     );
 }
+
+/// Terragrunt's own functions, as its documentation lists them (and `deep_merge`, newer).
+const TERRAGRUNT_FUNCTIONS: &[&str] = &[
+    "find_in_parent_folders",
+    "path_relative_to_include",
+    "path_relative_from_include",
+    "get_env",
+    "get_platform",
+    "get_repo_root",
+    "get_path_from_repo_root",
+    "get_path_to_repo_root",
+    "get_terragrunt_dir",
+    "get_working_dir",
+    "get_parent_terragrunt_dir",
+    "get_original_terragrunt_dir",
+    "get_terraform_command",
+    "get_terraform_cli_args",
+    "get_default_retryable_errors",
+    "get_aws_account_alias",
+    "get_aws_account_id",
+    "get_aws_caller_identity_arn",
+    "get_aws_caller_identity_user_id",
+    "get_terraform_commands_that_need_vars",
+    "get_terraform_commands_that_need_input",
+    "get_terraform_commands_that_need_locking",
+    "get_terraform_commands_that_need_parallelism",
+    "run_cmd",
+    "read_terragrunt_config",
+    "sops_decrypt_file",
+    "get_terragrunt_source_cli_flag",
+    "read_tfvars_file",
+    "mark_as_read",
+    "mark_glob_as_read",
+    "constraint_check",
+    "deep_merge",
+];
+
+#[test]
+fn every_terragrunt_function_is_defined() {
+    assert_eq!(undefined(TERRAGRUNT_FUNCTIONS), Vec::<String>::new());
+}
+
+#[test]
+fn read_tfvars_file_gives_the_var_file_as_json_and_counts_it_as_read() {
+    let r = TempRepo::with_files(&[
+        (
+            APP_FILE,
+            r#"locals {
+  common = jsondecode(read_tfvars_file("../common.tfvars"))
+  extra  = jsondecode(read_tfvars_file("extra.tfvars.json"))
+}
+inputs = {
+  raw    = read_tfvars_file("../common.tfvars")
+  region = local.common.region
+  zones  = local.common.zones
+  tier   = local.extra.tier
+  absent = read_tfvars_file("missing.tfvars")
+}
+"#,
+        ),
+        (
+            "live/common.tfvars",
+            "region = \"eu-west-1\"\nzones = [\"a\", \"b\"]\ntags = {\n  team = \"core\"\n  app = \"x\"\n}\n",
+        ),
+        ("live/app/extra.tfvars.json", "{\"tier\": \"web\"}\n"),
+    ]);
+    let view = r.graph_at_head();
+    let app = unit(&view, APP);
+    let got = config_json(app)["inputs"].clone();
+    assert_inputs(
+        &got,
+        json!({
+            // Keys in order, as Terragrunt's JSON encoding gives them.
+            "raw": r#"{"region":"eu-west-1","tags":{"app":"x","team":"core"},"zones":["a","b"]}"#,
+            "region": "eu-west-1",
+            "zones": ["a", "b"],
+            "tier": "web",
+        }),
+    );
+    // A var file that is not in the repository is unknown during discovery.
+    let absent = app.eval.as_ref().expect("evaluated").config["inputs"]
+        .as_object()
+        .and_then(|o| o.get("absent").cloned())
+        .expect("absent");
+    assert!(agent::terragrunt::unknown::is_unknown(&absent), "{absent:?}");
+    assert!(app.reads().contains_key("live/common.tfvars"));
+    assert!(app.reads().contains_key("live/app/extra.tfvars.json"));
+    assert!(app.deps.probes.contains("live/app/missing.tfvars"));
+}
+
+#[test]
+fn mark_as_read_and_mark_glob_as_read_make_files_part_of_the_unit() {
+    let r = TempRepo::with_files(&[
+        (
+            APP_FILE,
+            r#"locals {
+  marked = mark_as_read("../shared/policy.json")
+  globbed = mark_glob_as_read("../shared/**/*.yaml")
+}
+inputs = {
+  marked  = local.marked
+  globbed = [for p in local.globbed : basename(p)]
+}
+"#,
+        ),
+        ("live/shared/policy.json", "{}\n"),
+        ("live/shared/a/one.yaml", "a: 1\n"),
+        ("live/shared/a/b/two.yaml", "b: 2\n"),
+        ("live/shared/three.yaml", "c: 3\n"),
+        ("live/shared/notes.txt", "-\n"),
+    ]);
+    let view = r.graph_at_head();
+    let app = unit(&view, APP);
+    assert_inputs(
+        &config_json(app)["inputs"],
+        json!({
+            "marked": "../shared/policy.json",
+            // `**/` needs a directory in between: three.yaml is not matched.
+            "globbed": ["two.yaml", "one.yaml"],
+        }),
+    );
+    for f in [
+        "live/shared/policy.json",
+        "live/shared/a/one.yaml",
+        "live/shared/a/b/two.yaml",
+    ] {
+        assert!(app.reads().contains_key(f), "{f}: {:?}", app.reads());
+    }
+    assert!(!app.reads().contains_key("live/shared/three.yaml"));
+
+    // A change to a marked file affects the unit.
+    let base = r.commit("nothing");
+    r.write("live/shared/a/one.yaml", "a: 2\n");
+    r.commit("policy");
+    let change = r.affected_since(&base, false);
+    assert_eq!(
+        change.units.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(),
+        [APP]
+    );
+}
+
+#[test]
+fn terragrunts_other_functions_give_terragrunts_values() {
+    let got = eval_inputs(
+        r#"
+  at_least       = constraint_check("1.5.7", ">= 1.3, < 2.0")
+  pessimistic    = constraint_check("1.6.0", "~> 1.5.0")
+  prerelease     = constraint_check("1.6.0-rc1", ">= 1.5")
+  source_flag    = get_terragrunt_source_cli_flag()
+  command        = get_terraform_command()
+  retryable      = length(get_default_retryable_errors()) > 10
+  retry_no_state = contains(get_default_retryable_errors(), "NoSuchBucket: The specified bucket does not exist")
+  merged         = deep_merge({ a = { x = 1 }, l = [1] }, { a = { y = 2 }, l = [2], s = "b" })
+"#,
+    );
+    assert_inputs(
+        &got,
+        json!({
+            "at_least": true,
+            "pessimistic": false,
+            "prerelease": false,
+            "source_flag": "",
+            "command": "plan",
+            "retryable": true,
+            "retry_no_state": true,
+            "merged": {"a": {"x": 1, "y": 2}, "l": [1, 2], "s": "b"},
+        }),
+    );
+    let r = TempRepo::with_files(&[(APP_FILE, "inputs = {\n  wd = get_working_dir()\n}\n")]);
+    let view = r.graph_at_head();
+    let wd = unit(&view, APP).eval.as_ref().expect("evaluated").config["inputs"]
+        .as_object()
+        .and_then(|o| o.get("wd").cloned())
+        .expect("wd");
+    assert!(agent::terragrunt::unknown::is_unknown(&wd), "{wd:?}");
+}
