@@ -685,3 +685,74 @@ fn a_generated_unit_plans_for_real_and_a_remote_one_fails_saying_why() {
         other => panic!("the remote unit is not failed: {other:?}"),
     }
 }
+
+#[test]
+fn stack_blocks_terragrunt_refuses_are_errors_at_their_line_and_the_others_still_expand() {
+    let r = TempRepo::with_files(&[
+        ("units/app/terragrunt.hcl", "inputs = {}\n"),
+        ("units/empty/README.md", "no configuration here\n"),
+        (
+            "live/a/terragrunt.stack.hcl",
+            r#"unit "ok" {
+  source = "../../units/app"
+  path   = "ok"
+}
+
+unit "escapes" {
+  source = "../../units/app"
+  path   = "../../elsewhere"
+}
+
+unit "missing" {
+  source = "../../units/nowhere"
+  path   = "missing"
+}
+
+unit "no_config" {
+  source = "../../units/empty"
+  path   = "no-config"
+}
+
+unit "generated_elsewhere" {
+  source        = "../../units/empty"
+  path          = "generated-elsewhere"
+  no_validation = true
+}
+"#,
+        ),
+        (
+            "live/b/terragrunt.stack.hcl",
+            "unit \"x\" {\n  source = \"../../units/app\"\n  path = \"x\"\n}\n\nunit \"x\" {\n  source = \"../../units/app\"\n  path = \"y\"\n}\n",
+        ),
+    ]);
+    let view = r.graph_at_head();
+    let paths: Vec<&str> = view.inventory.units.keys().map(String::as_str).collect();
+    // `no_validation`: a source without terragrunt.hcl is generated, but holds no unit.
+    assert_eq!(paths, ["live/a/.terragrunt-stack/ok"]);
+    let errors: Vec<(String, usize, String)> = view
+        .inventory
+        .failed()
+        .map(|(dir, e)| (dir.to_string(), e.line, e.message.clone()))
+        .collect();
+    let find = |dir: &str| {
+        errors
+            .iter()
+            .find(|(d, _, _)| d == dir)
+            .unwrap_or_else(|| panic!("no error for {dir}: {errors:?}"))
+    };
+    let (_, line, msg) = find("live/a");
+    assert_eq!(*line, 8, "{msg}");
+    assert!(msg.contains("leaves the stack's directory"), "{msg}");
+    let (_, line, msg) = find("live/a/.terragrunt-stack/missing");
+    assert_eq!(*line, 12, "{msg}");
+    assert!(msg.contains("does not exist"), "{msg}");
+    let (_, line, msg) = find("live/a/.terragrunt-stack/no-config");
+    assert_eq!(*line, 17, "{msg}");
+    assert!(msg.contains("holds no terragrunt.hcl"), "{msg}");
+    assert!(!errors
+        .iter()
+        .any(|(d, _, _)| d.ends_with("generated-elsewhere")));
+    let (_, line, msg) = find("live/b");
+    assert_eq!(*line, 6, "{msg}");
+    assert!(msg.contains("a second unit \"x\" block"), "{msg}");
+}

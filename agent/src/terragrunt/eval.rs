@@ -26,6 +26,19 @@ mod aware;
 pub struct EvalCache {
     parsed: Mutex<HashMap<Oid, Arc<Result<Parsed, SyntaxError>>>>,
     read_configs: Mutex<HashMap<String, Arc<ReadResult>>>,
+    /// Values files whose content is literal (stack expansion writes them so), by blob id:
+    /// what evaluating them gives, without parsing them once per unit.
+    values: Mutex<HashMap<Oid, Value>>,
+}
+
+impl EvalCache {
+    /// Records what the literal values file with blob id `oid` evaluates to.
+    pub fn remember_values(&self, oid: Oid, values: Value) {
+        self.values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(oid, values);
+    }
 }
 
 /// What `read_terragrunt_config` of one file returned, and what it depended on.
@@ -470,6 +483,12 @@ impl Evaluator {
             return Ok(None);
         }
         deps.borrow_mut().read(&file, ReadKind::Stack, "values");
+        if let Some(oid) = self.snap.blob_id(&file) {
+            let known = self.cache.values.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(v) = known.get(&oid) {
+                return Ok(Some(v.clone()));
+            }
+        }
         let mut fe = self.eval_file(&file, dir, Role::Values, deps.clone(), None)?;
         fe.value.shift_remove("locals");
         Ok(Some(Value::Object(fe.value)))

@@ -299,6 +299,7 @@ fn expand_from(
             break;
         }
         let ev = Evaluator::new(round.clone(), cache.clone());
+        let mut listed: HashMap<String, Arc<[String]>> = HashMap::new();
         let mut next = Vec::new();
         let mut files: Vec<(String, Generated)> = Vec::new();
         for p in pending {
@@ -312,7 +313,13 @@ fn expand_from(
                     format!("stacks nest more than {MAX_DEPTH} levels deep"),
                 ))
             } else {
-                expand_one(&ev, &round, &p, &mut out, &mut next, &mut files)
+                let mut ctx = Round {
+                    ev: &ev,
+                    snap: &round,
+                    cache,
+                    listed: &mut listed,
+                };
+                expand_one(&mut ctx, &p, &mut out, &mut next, &mut files)
             };
             if let Err(e) = result {
                 out.errors.entry(dir).or_insert(e);
@@ -338,17 +345,26 @@ fn expand_from(
     (out, stack_templates)
 }
 
+/// What one round of expansion (one level of nesting) works with.
+struct Round<'a> {
+    ev: &'a Rc<Evaluator>,
+    snap: &'a Snapshot,
+    cache: &'a EvalCache,
+    /// The files under each source directory, listed once: many blocks share a template.
+    listed: &'a mut HashMap<String, Arc<[String]>>,
+}
+
 /// Expands one stack file: its units are recorded, its files generated, its nested stacks
 /// queued. An error concerns the whole stack file; an error of one block fails that block's
 /// directory only.
 fn expand_one(
-    ev: &Rc<Evaluator>,
-    round: &Snapshot,
+    rc: &mut Round<'_>,
     p: &Pending,
     out: &mut Stacks,
     next: &mut Vec<Pending>,
     new_files: &mut Vec<(String, Generated)>,
 ) -> Result<(), EvalError> {
+    let (ev, round) = (rc.ev, rc.snap);
     let dir = parent(&p.file).to_string();
     // The stack file as its author wrote it, for messages.
     let shown = p.chain.last().cloned().unwrap_or_else(|| p.file.clone());
@@ -419,13 +435,14 @@ fn expand_one(
                 fingerprint: 0,
             };
             let first_file = new_files.len();
+            let own_file = if kind == "unit" {
+                crate::units::UNIT_FILE
+            } else {
+                STACK_FILE
+            };
             match &source_dir {
                 Some(src) => {
-                    let expected = if kind == "unit" {
-                        crate::units::UNIT_FILE
-                    } else {
-                        STACK_FILE
-                    };
+                    let expected = own_file;
                     if !block.no_dot && !block.no_validation && !round.is_file(&join(src, expected))
                     {
                         let e = fail(
@@ -441,7 +458,12 @@ fn expand_one(
                     }
                     let real_src = out.real(src);
                     out.input_dirs.insert(real_src.clone());
-                    copy_dir(round, src, &dest, new_files);
+                    let listed = rc
+                        .listed
+                        .entry(src.clone())
+                        .or_insert_with(|| source_files(round, src))
+                        .clone();
+                    copy_dir(src, &listed, &dest, new_files);
                     out.copies.insert(dest.clone(), real_src.clone());
                     if kind == "unit" {
                         out.templates.insert(real_src.clone());
@@ -474,14 +496,27 @@ fn expand_one(
                 match render_values(values, &shown) {
                     Ok(text) => {
                         let file = join(&dest, VALUES_FILE);
+                        let bytes: Arc<[u8]> = text.into_bytes().into();
+                        // Literal: what it evaluates to is known without parsing it per unit.
+                        if let Ok(oid) = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes) {
+                            rc.cache.remember_values(oid, Value::Object(values.clone()));
+                        }
                         out.values_files.insert(file.clone(), shown.clone());
-                        new_files.push((file, Generated::Text(text.into_bytes().into())));
+                        new_files.push((file, Generated::Text(bytes)));
                     }
                     Err(m) => {
                         out.errors.entry(dest.clone()).or_insert(fail("values", m));
                         continue;
                     }
                 }
+            }
+            if source_dir
+                .as_ref()
+                .is_some_and(|src| !round.is_file(&join(src, own_file)))
+            {
+                // Generated files without a terragrunt.hcl (or stack file), as `no_validation`
+                // allows: no unit (or stack), as for Terragrunt.
+                continue;
             }
             if kind == "unit" {
                 origin.fingerprint = fingerprint(round, &dest, &origin, &new_files[first_file..]);
@@ -529,6 +564,21 @@ fn read_block(
     let attrs = attrs
         .as_object()
         .ok_or_else(|| err("", "is not a block".into()))?;
+    for k in attrs.keys() {
+        match k.as_str() {
+            "source" | "path" | "values" | "no_dot_terragrunt_stack" | "no_validation" => {}
+            // Settings of how Terragrunt fetches a source: no effect on what is generated.
+            "update_source_with_cas" | "mutable" => {}
+            "autoinclude" => {
+                return Err(err(
+                    k,
+                    "`autoinclude` is not read by Slipway yet: the unit would miss what it adds"
+                        .into(),
+                ))
+            }
+            other => return Err(err(other, format!("unknown attribute `{other}` in a {kind} block"))),
+        }
+    }
     for attr in ["source", "path", "no_dot_terragrunt_stack", "no_validation"] {
         if let Some(why) = attrs.get(attr).and_then(unknown::reason) {
             return Err(err(
@@ -588,23 +638,31 @@ fn generated_dir(stack_dir: &str, block: &Block) -> Result<String, String> {
     Ok(dest)
 }
 
-/// Lays a copy of the files of `src` over `dest`, as Terragrunt copies a local source.
-fn copy_dir(round: &Snapshot, src: &str, dest: &str, out: &mut Vec<(String, Generated)>) {
+/// The files of a source directory that a copy takes, relative to it, sorted.
+fn source_files(round: &Snapshot, src: &str) -> Arc<[String]> {
     let prefix = if src.is_empty() {
         String::new()
     } else {
         format!("{src}/")
     };
-    for path in round.files_under(src) {
-        let rel = path.strip_prefix(prefix.as_str()).unwrap_or(path);
+    let mut files: Vec<String> = round
+        .files_under(src)
+        .map(|path| path.strip_prefix(prefix.as_str()).unwrap_or(path))
         // A template's own generated stacks and caches are not part of it.
-        if rel
-            .split('/')
-            .any(|c| c == STACK_DIR || c == ".terragrunt-cache" || c == ".terraform")
-        {
-            continue;
-        }
-        out.push((join(dest, rel), Generated::Copy(path.to_string())));
+        .filter(|rel| {
+            !rel.split('/')
+                .any(|c| c == STACK_DIR || c == ".terragrunt-cache" || c == ".terraform")
+        })
+        .map(str::to_string)
+        .collect();
+    files.sort_unstable();
+    files.into()
+}
+
+/// Lays a copy of the files of `src` over `dest`, as Terragrunt copies a local source.
+fn copy_dir(src: &str, files: &[String], dest: &str, out: &mut Vec<(String, Generated)>) {
+    for rel in files {
+        out.push((join(dest, rel), Generated::Copy(join(src, rel))));
     }
 }
 
@@ -683,4 +741,75 @@ pub fn update(
     let mut next = (**prev).clone();
     next.snapshot = Some(Arc::new(snap.with_generated(prev.generated.clone())));
     Arc::new(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(path: &str, no_dot: bool) -> Block {
+        Block {
+            name: "x".into(),
+            key: "unit \"x\"".into(),
+            source: ".".into(),
+            path: path.into(),
+            no_dot,
+            no_validation: false,
+            values: None,
+        }
+    }
+
+    #[test]
+    fn generated_directories_stay_inside_the_stack() {
+        assert_eq!(
+            generated_dir("live/dev", &block("vpc", false)).as_deref(),
+            Ok("live/dev/.terragrunt-stack/vpc")
+        );
+        assert_eq!(
+            generated_dir("live/dev", &block("net/vpc", true)).as_deref(),
+            Ok("live/dev/net/vpc")
+        );
+        assert_eq!(
+            generated_dir("live/dev", &block("a/../b", false)).as_deref(),
+            Ok("live/dev/.terragrunt-stack/b")
+        );
+        assert!(generated_dir("live/dev", &block("../vpc", false)).is_err());
+        assert!(generated_dir("live/dev", &block("../../x", true)).is_err());
+        assert!(generated_dir("live/dev", &block("/abs", false)).is_err());
+        assert!(generated_dir("live/dev", &block(".", true)).is_err());
+    }
+
+    #[test]
+    fn rendered_values_read_back_as_the_same_values() {
+        let mut values = Map::new();
+        values.insert("name".into(), Value::from("a \"quoted\" ${not} %{a} template\n"));
+        values.insert("count".into(), Value::from(3));
+        values.insert("ratio".into(), Value::from(0.5));
+        values.insert("on".into(), Value::Bool(true));
+        values.insert("none".into(), Value::Null);
+        values.insert(
+            "nested".into(),
+            Value::Object(Map::from_iter([
+                ("with-dash".to_string(), Value::from(vec!["x", "y"])),
+                ("unknown".to_string(), unknown::value("get_aws_account_id()")),
+            ])),
+        );
+        let text = render_values(&values, "live/terragrunt.stack.hcl").expect("rendered");
+        let body: hcl::Body = hcl::parse(&text).expect("parses");
+        let ctx = hcl::eval::Context::new();
+        let mut back = Map::new();
+        for attr in body.attributes() {
+            use hcl::eval::Evaluate;
+            back.insert(
+                attr.key().to_string(),
+                attr.expr().evaluate(&ctx).expect("literal"),
+            );
+        }
+        assert_eq!(back, values, "{text}");
+        assert!(render_values(
+            &Map::from_iter([("not a name".to_string(), Value::Null)]),
+            "f"
+        )
+        .is_err());
+    }
 }

@@ -60,6 +60,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
                         "dependencies": u.dependencies,
                         "source": u.source,
                         "skip": u.skip,
+                        "stack": u.stack,
                         "order": position(&u.path),
                     })
                 })
@@ -159,7 +160,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "warning: no Terragrunt unit found: {hcl} .hcl files, but no terragrunt.hcl \
                  under {live} that is not included by another (a root named terragrunt.hcl is \
-                 a parent; stacks in terragrunt.stack.hcl are not expanded yet)"
+                 a parent; a directory a stack uses as its unit template is no unit)"
             );
         }
     }
