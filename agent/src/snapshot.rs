@@ -28,8 +28,16 @@ pub enum ReadError {
 pub enum Generated {
     /// A copy of the repository file at this path (a unit template's file).
     Copy(String),
-    /// Content Slipway made (a `terragrunt.values.hcl`).
-    Text(Arc<[u8]>),
+    /// Content Slipway made (a `terragrunt.values.hcl`), with its blob id.
+    Text(Oid, Arc<[u8]>),
+}
+
+impl Generated {
+    /// Generated content, its blob id computed as git would.
+    pub fn text(bytes: Arc<[u8]>) -> Generated {
+        let oid = Oid::hash_object(ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
+        Generated::Text(oid, bytes)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -353,10 +361,7 @@ impl Snapshot {
                         None => continue,
                     },
                 },
-                Generated::Text(bytes) => {
-                    let oid = Oid::hash_object(ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
-                    (oid, Generated::Text(bytes))
-                }
+                Generated::Text(oid, bytes) => (oid, Generated::Text(oid, bytes)),
             };
             add_parents(&mut next.dirs, &path);
             overlay.insert(path, entry);
@@ -445,7 +450,7 @@ impl Snapshot {
     pub fn read(&self, path: &str) -> Result<Arc<[u8]>, ReadError> {
         if !self.overlay.is_empty() {
             match self.overlay.get(path) {
-                Some((_, Generated::Text(bytes))) => return Ok(bytes.clone()),
+                Some((_, Generated::Text(_, bytes))) => return Ok(bytes.clone()),
                 Some((_, Generated::Copy(of))) => return self.read_own(of),
                 None => {}
             }

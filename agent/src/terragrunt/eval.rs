@@ -420,9 +420,13 @@ impl Evaluator {
             if let Ok(p) = &*parsed {
                 let mut seen = std::collections::HashSet::new();
                 for b in p.body.blocks() {
-                    let key = block_key(b.identifier(), labels(b));
-                    if matches!(b.identifier(), "unit" | "stack") {
-                        if b.labels().len() != 1 {
+                    if !matches!(b.identifier(), "unit" | "stack") {
+                        continue;
+                    }
+                    let fresh = match b.labels() {
+                        [label] => seen.insert((b.identifier(), label.as_str())),
+                        _ => {
+                            let key = block_key(b.identifier(), labels(b));
                             return Err(EvalError::new(
                                 file,
                                 p.line(&key),
@@ -430,14 +434,15 @@ impl Evaluator {
                                 "needs one name label".into(),
                             ));
                         }
-                        if !seen.insert(key.clone()) {
-                            return Err(EvalError::new(
-                                file,
-                                p.line(&key),
-                                &key,
-                                format!("a second {key} block in the same file"),
-                            ));
-                        }
+                    };
+                    if !fresh {
+                        let key = block_key(b.identifier(), labels(b));
+                        return Err(EvalError::new(
+                            file,
+                            p.line(&key),
+                            &key,
+                            format!("a second {key} block in the same file"),
+                        ));
                     }
                 }
             }
@@ -502,7 +507,9 @@ impl Evaluator {
         deps: Rc<RefCell<Deps>>,
         outputs: Option<&BTreeMap<String, Value>>,
     ) -> Result<FileEval, EvalError> {
-        let parsed = self.parse(file, !matches!(role, Role::Unit))?;
+        // A unit a stack generates shares its template's file (and blob): parsed once for all.
+        let shared = !matches!(role, Role::Unit) || self.snap.is_generated(file);
+        let parsed = self.parse(file, shared)?;
         let parsed = match &*parsed {
             Ok(p) => p,
             Err(e) => {

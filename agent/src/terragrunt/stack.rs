@@ -64,8 +64,8 @@ pub struct StackOrigin {
 pub struct GeneratedUnit {
     pub origin: StackOrigin,
     /// What generating it read (its stack files and what their evaluation read), as
-    /// repository paths.
-    pub deps: Deps,
+    /// repository paths; shared by the units of one stack file.
+    pub deps: Arc<Deps>,
 }
 
 /// Every stack of a snapshot, expanded.
@@ -214,7 +214,7 @@ impl Stacks {
                     skip: false,
                     prevent_destroy: false,
                     iam_role: None,
-                    deps: g.deps.clone(),
+                    deps: (*g.deps).clone(),
                     eval: None,
                     stack: Some(g.origin.clone()),
                 })
@@ -387,6 +387,7 @@ fn expand_one(
     for f in &p.chain {
         deps.read(f, ReadKind::Stack, "generates the unit");
     }
+    let shared_deps = Arc::new(deps.clone());
 
     for (kind, blocks) in [("unit", &se.units), ("stack", &se.stacks)] {
         for (name, attrs) in blocks {
@@ -440,11 +441,13 @@ fn expand_one(
             } else {
                 STACK_FILE
             };
+            let has_own_file = source_dir
+                .as_ref()
+                .is_some_and(|src| round.is_file(&join(src, own_file)));
             match &source_dir {
                 Some(src) => {
                     let expected = own_file;
-                    if !block.no_dot && !block.no_validation && !round.is_file(&join(src, expected))
-                    {
+                    if !block.no_dot && !block.no_validation && !has_own_file {
                         let e = fail(
                             "source",
                             format!(
@@ -496,13 +499,13 @@ fn expand_one(
                 match render_values(values, &shown) {
                     Ok(text) => {
                         let file = join(&dest, VALUES_FILE);
-                        let bytes: Arc<[u8]> = text.into_bytes().into();
+                        let generated = Generated::text(text.into_bytes().into());
                         // Literal: what it evaluates to is known without parsing it per unit.
-                        if let Ok(oid) = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes) {
-                            rc.cache.remember_values(oid, Value::Object(values.clone()));
+                        if let Generated::Text(oid, _) = &generated {
+                            rc.cache.remember_values(*oid, Value::Object(values.clone()));
                         }
                         out.values_files.insert(file.clone(), shown.clone());
-                        new_files.push((file, Generated::Text(bytes)));
+                        new_files.push((file, generated));
                     }
                     Err(m) => {
                         out.errors.entry(dest.clone()).or_insert(fail("values", m));
@@ -510,10 +513,7 @@ fn expand_one(
                     }
                 }
             }
-            if source_dir
-                .as_ref()
-                .is_some_and(|src| !round.is_file(&join(src, own_file)))
-            {
+            if source_dir.is_some() && !has_own_file {
                 // Generated files without a terragrunt.hcl (or stack file), as `no_validation`
                 // allows: no unit (or stack), as for Terragrunt.
                 continue;
@@ -524,7 +524,7 @@ fn expand_one(
                     dest,
                     GeneratedUnit {
                         origin,
-                        deps: deps.clone(),
+                        deps: shared_deps.clone(),
                     },
                 );
             } else {
@@ -683,7 +683,7 @@ fn fingerprint(
             let rel = path.strip_prefix(dest).unwrap_or(path);
             let id = match g {
                 Generated::Copy(of) => round.blob_id(of),
-                Generated::Text(bytes) => git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok(),
+                Generated::Text(oid, _) => Some(*oid),
             };
             (rel, id)
         })
