@@ -370,6 +370,18 @@ impl Snapshot {
         next
     }
 
+    /// This snapshot without its generated files: the repository's own.
+    pub fn without_generated(&self) -> Snapshot {
+        if self.overlay.is_empty() {
+            return self.clone();
+        }
+        let mut own = self.clone();
+        own.overlay = Arc::default();
+        own.dirs = HashSet::new();
+        own.index_dirs();
+        own
+    }
+
     /// The generated files laid over the repository's.
     pub fn generated(&self) -> impl Iterator<Item = (&str, &Generated)> {
         self.overlay.iter().map(|(p, (_, g))| (p.as_str(), g))

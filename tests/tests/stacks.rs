@@ -615,6 +615,10 @@ fn planned_stack() -> TempRepo {
     );
     let r = TempRepo::with_files(&[("README.md", "# infrastructure\n")]);
     r.write_all(&[
+        (
+            "slipway.toml",
+            "[environments.dev]\npath = \"live/dev\"\n\n[environments.dev.env]\nSTACK_TIER = \"gold\"\n",
+        ),
         ("units/named/main.tf", &main_tf),
         (
             "units/named/terragrunt.hcl",
@@ -627,6 +631,14 @@ fn planned_stack() -> TempRepo {
   path   = "alpha"
   values = {
     name = "alpha-dev"
+  }
+}
+
+unit "beta" {
+  source = "../../units/named"
+  path   = "beta"
+  values = {
+    name = "beta-${get_env("STACK_TIER")}"
   }
 }
 
@@ -678,6 +690,15 @@ fn a_generated_unit_plans_for_real_and_a_remote_one_fails_saying_why() {
     );
     assert!(
         comment.contains(r#"triggers.name = "alpha-dev""#),
+        "{comment}"
+    );
+    // A value the stack gets from the run's environment is real when the unit is planned.
+    assert!(
+        matches!(outcome("live/dev/.terragrunt-stack/beta"), Outcome::Planned(_)),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(r#"triggers.name = "beta-gold""#),
         "{comment}"
     );
     match outcome("live/dev/.terragrunt-stack/cdn") {

@@ -864,8 +864,20 @@ impl Job {
             return Ok(unit);
         }
         let run = Arc::new(self.run_values().await?);
+        // A unit a stack generates may owe its unknowns to the stack's values: the stacks are
+        // expanded again with what the run knows.
+        let snapshot = match &unit.stack {
+            Some(_) if unknown => crate::terragrunt::stack::expand_for_run(
+                &Arc::new(self.ws.snapshot.without_generated()),
+                &self.ws.config,
+                run.clone(),
+            )
+            .snapshot
+            .unwrap_or_else(|| self.ws.snapshot.clone()),
+            _ => self.ws.snapshot.clone(),
+        };
         let ev = crate::terragrunt::Evaluator::for_run(
-            self.ws.snapshot.clone(),
+            snapshot,
             Arc::new(crate::terragrunt::EvalCache::default()),
             run,
         );

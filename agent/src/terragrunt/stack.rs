@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use super::context::{Deps, ReadKind};
 use super::eval::{EvalCache, Evaluator, StackEval, VALUES_FILE};
+use super::runtime::RunValues;
 use super::{modules, unknown, EvalError};
 use crate::config::{path_has_prefix, RepoConfig};
 use crate::git::FileChange;
@@ -246,6 +247,25 @@ struct Block {
 
 /// Expands every stack file of `snap` under the live directory.
 pub fn expand(snap: &Arc<Snapshot>, config: &RepoConfig, cache: &Arc<EvalCache>) -> Stacks {
+    expand_with(snap, config, cache, None)
+}
+
+/// Expands the stacks again for a run, with what the run knows (`get_aws_account_id()` in a
+/// stack's values is then real): `snap` is the repository's own files, nothing generated.
+pub fn expand_for_run(
+    snap: &Arc<Snapshot>,
+    config: &RepoConfig,
+    run: Arc<RunValues>,
+) -> Stacks {
+    expand_with(snap, config, &Arc::new(EvalCache::default()), Some(run))
+}
+
+fn expand_with(
+    snap: &Arc<Snapshot>,
+    config: &RepoConfig,
+    cache: &Arc<EvalCache>,
+    run: Option<Arc<RunValues>>,
+) -> Stacks {
     let live = config
         .live_dir
         .as_deref()
@@ -265,7 +285,7 @@ pub fn expand(snap: &Arc<Snapshot>, config: &RepoConfig, cache: &Arc<EvalCache>)
         if top.is_empty() {
             return Stacks::default();
         }
-        let (stacks, stack_templates) = expand_from(snap, cache, &top);
+        let (stacks, stack_templates) = expand_from(snap, cache, run.as_ref(), &top);
         // A stack file that is another stack's template is expanded only where that stack
         // generates it, not as a stack of its own.
         let before = top.len();
@@ -281,6 +301,7 @@ pub fn expand(snap: &Arc<Snapshot>, config: &RepoConfig, cache: &Arc<EvalCache>)
 fn expand_from(
     snap: &Arc<Snapshot>,
     cache: &Arc<EvalCache>,
+    run: Option<&Arc<RunValues>>,
     top: &[String],
 ) -> (Stacks, BTreeSet<String>) {
     let mut out = Stacks::default();
@@ -298,7 +319,10 @@ fn expand_from(
         if pending.is_empty() {
             break;
         }
-        let ev = Evaluator::new(round.clone(), cache.clone());
+        let ev = match run {
+            Some(run) => Evaluator::for_run(round.clone(), cache.clone(), run.clone()),
+            None => Evaluator::new(round.clone(), cache.clone()),
+        };
         let mut listed: HashMap<String, Arc<[String]>> = HashMap::new();
         let mut next = Vec::new();
         let mut files: Vec<(String, Generated)> = Vec::new();
