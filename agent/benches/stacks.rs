@@ -48,9 +48,10 @@ fn common(plain: bool) -> Vec<(String, String)> {
 
 /// A unit's configuration: reading `values`, or with the values written in (`plain`).
 fn template(plain: Option<(&str, &str)>) -> String {
-    let (name, size) = plain.map_or(("values.name".to_string(), "values.size".to_string()), |(n, s)| {
-        (format!("\"{n}\""), format!("\"{s}\""))
-    });
+    let (name, size) = plain.map_or(
+        ("values.name".to_string(), "values.size".to_string()),
+        |(n, s)| (format!("\"{n}\""), format!("\"{s}\"")),
+    );
     format!(
         "include \"root\" {{\n  path = find_in_parent_folders(\"root.hcl\")\n}}\nterraform {{\n  source = \"${{get_repo_root()}}/modules/app\"\n}}\ninputs = {{\n  name = {name}\n  size = {size}\n}}\n"
     )
@@ -62,8 +63,11 @@ fn unit_block(t: usize, name: &str) -> String {
     )
 }
 
+/// Files of a repository: path and content.
+type Files = Vec<(String, String)>;
+
 /// The files of a shape, and the same units written out plainly.
-fn shape(name: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn shape(name: &str) -> (Files, Files) {
     let mut stacks = common(false);
     let mut plain = common(true);
     match name {
@@ -123,7 +127,9 @@ fn shape(name: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
 }
 
 /// Best cold discovery (full evaluation and graph) of a repository holding `files`.
-fn cold_discovery(files: &[(String, String)]) -> Result<(Duration, usize), Box<dyn std::error::Error>> {
+fn cold_discovery(
+    files: &[(String, String)],
+) -> Result<(Duration, usize), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let (repo, head) = synth::write_repo(dir.path(), files)?;
     synth::pack(&repo, head)?;

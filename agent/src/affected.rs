@@ -256,7 +256,11 @@ pub fn affected(
             if head.units.contains_key(dir) || failed {
                 continue;
             }
-            if let Some(file) = origin.stack_files.iter().find(|f| changed.contains(f.as_str())) {
+            if let Some(file) = origin
+                .stack_files
+                .iter()
+                .find(|f| changed.contains(f.as_str()))
+            {
                 removed.insert(
                     dir.clone(),
                     Affected {

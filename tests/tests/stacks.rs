@@ -87,7 +87,9 @@ unit "vpc" {
     assert_eq!(origin.template.as_deref(), Some("catalog/units/vpc"));
     // Reads are the repository's files: the stack file (which wrote the values), the root.
     assert_eq!(
-        vpc.reads().get("live/dev/terragrunt.stack.hcl").map(|r| r.0),
+        vpc.reads()
+            .get("live/dev/terragrunt.stack.hcl")
+            .map(|r| r.0),
         Some(ReadKind::Stack)
     );
     assert!(vpc.reads().contains_key("live/root.hcl"));
@@ -96,7 +98,11 @@ unit "vpc" {
         "{:?}",
         vpc.reads()
     );
-    assert!(vpc.module_dirs.contains("modules/vpc"), "{:?}", vpc.module_dirs);
+    assert!(
+        vpc.module_dirs.contains("modules/vpc"),
+        "{:?}",
+        vpc.module_dirs
+    );
 }
 
 const SLIPWAY_TOML: &str = r#"live_dir = "live"
@@ -210,7 +216,10 @@ unit "service" {
 }
 "#,
         ),
-        ("modules/db/main.tf", "variable \"name\" {}\nvariable \"size\" {}\n"),
+        (
+            "modules/db/main.tf",
+            "variable \"name\" {}\nvariable \"size\" {}\n",
+        ),
         (
             "modules/service/main.tf",
             "variable \"name\" {}\nvariable \"database\" {}\n",
@@ -259,7 +268,8 @@ stack "service" {
     ])
 }
 
-const NP: &str = "live/non-prod/us-east-1/stateful-service/.terragrunt-stack/service/.terragrunt-stack";
+const NP: &str =
+    "live/non-prod/us-east-1/stateful-service/.terragrunt-stack/service/.terragrunt-stack";
 const PROD: &str = "live/prod/us-east-1/stateful-service/service/.terragrunt-stack";
 const CDN: &str = "live/non-prod/us-east-1/edge/.terragrunt-stack/cdn";
 
@@ -318,7 +328,10 @@ fn terragrunts_stack_examples_expand_into_the_units_terragrunt_generates() {
     assert_eq!(origin.template.as_deref(), Some("catalog/units/service"));
     // The farm's units are their templates' copies.
     let chick = unit(&view, "live/farm/.terragrunt-stack/chicks/chick-1");
-    assert_eq!(config_json(chick)["inputs"]["says"], serde_json::json!("peep"));
+    assert_eq!(
+        config_json(chick)["inputs"]["says"],
+        serde_json::json!("peep")
+    );
     assert_eq!(
         chick.stack.as_ref().and_then(|s| s.template.as_deref()),
         Some("live/farm/units/chick")
@@ -328,8 +341,9 @@ fn terragrunts_stack_examples_expand_into_the_units_terragrunt_generates() {
     assert!(cdn.eval.is_none());
     assert_eq!(cdn.env.as_deref(), Some("non-prod"));
     assert!(
-        cdn.remote_sources
-            .contains("git::https://github.com/acme/infrastructure-catalog.git//units/cdn?ref=v1.0.0"),
+        cdn.remote_sources.contains(
+            "git::https://github.com/acme/infrastructure-catalog.git//units/cdn?ref=v1.0.0"
+        ),
         "{:?}",
         cdn.remote_sources
     );
@@ -418,9 +432,9 @@ fn a_change_to_a_catalog_stack_affects_the_units_it_changes_in_every_stack_using
     r.commit("catalog: rename databases");
     let paths = affected_paths(&r, &base);
     let expected: Vec<(String, Status)> = [format!("{NP}/db"), format!("{PROD}/db")]
-    .into_iter()
-    .map(|p| (p, Status::Changed))
-    .collect();
+        .into_iter()
+        .map(|p| (p, Status::Changed))
+        .collect();
     assert_eq!(paths, expected);
 }
 
@@ -428,15 +442,21 @@ fn a_change_to_a_catalog_stack_affects_the_units_it_changes_in_every_stack_using
 fn a_change_to_a_unit_template_affects_exactly_the_units_made_from_it() {
     let r = example_layout();
     let base = r.commit("nothing");
-    r.edit("catalog/units/db/terragrunt.hcl", "size = values.size", "size = upper(values.size)");
+    r.edit(
+        "catalog/units/db/terragrunt.hcl",
+        "size = values.size",
+        "size = upper(values.size)",
+    );
     r.commit("db: sizes in capitals");
     let change = r.affected_since(&base, false);
     let paths: Vec<&str> = change.units.iter().map(|a| a.path.as_str()).collect();
     assert_eq!(paths, [format!("{NP}/db"), format!("{PROD}/db")]);
-    assert!(reasons_of(&change, &format!("{PROD}/db")).contains(&Reason::Template {
-        file: "catalog/units/db/terragrunt.hcl".into(),
-        template: "catalog/units/db".into(),
-    }));
+    assert!(
+        reasons_of(&change, &format!("{PROD}/db")).contains(&Reason::Template {
+            file: "catalog/units/db/terragrunt.hcl".into(),
+            template: "catalog/units/db".into(),
+        })
+    );
     assert_eq!(
         config_json(unit(&change.head_view, &format!("{PROD}/db")))["inputs"]["size"],
         serde_json::json!("LARGE")
@@ -444,7 +464,10 @@ fn a_change_to_a_unit_template_affects_exactly_the_units_made_from_it() {
 
     // A file added to a template is part of every unit made from it.
     let base = r.commit("nothing");
-    r.write("live/farm/units/chick/outputs.tf", "output \"says\" {\n  value = var.says\n}\n");
+    r.write(
+        "live/farm/units/chick/outputs.tf",
+        "output \"says\" {\n  value = var.says\n}\n",
+    );
     r.commit("chicks: an output");
     let paths = affected_paths(&r, &base);
     assert_eq!(
@@ -516,12 +539,10 @@ fn a_broken_stack_file_fails_visibly_and_removes_nothing() {
 
 #[test]
 fn a_source_unknown_during_discovery_is_an_error_at_its_line() {
-    let r = TempRepo::with_files(&[
-        (
-            "live/dev/terragrunt.stack.hcl",
-            "unit \"vpc\" {\n  source = run_cmd(\"catalog-path\")\n  path   = \"vpc\"\n}\n",
-        ),
-    ]);
+    let r = TempRepo::with_files(&[(
+        "live/dev/terragrunt.stack.hcl",
+        "unit \"vpc\" {\n  source = run_cmd(\"catalog-path\")\n  path   = \"vpc\"\n}\n",
+    )]);
     let view = r.graph_at_head();
     assert!(view.inventory.units.is_empty());
     let e = &view.inventory.errors[0];
@@ -552,7 +573,11 @@ fn values_unknown_during_discovery_leave_the_unit_listed() {
         ),
     ]);
     let view = r.graph_at_head();
-    assert!(view.inventory.errors.is_empty(), "{:?}", view.inventory.errors);
+    assert!(
+        view.inventory.errors.is_empty(),
+        "{:?}",
+        view.inventory.errors
+    );
     let app = unit(&view, "live/dev/.terragrunt-stack/app");
     let inputs = &app.eval.as_ref().expect("evaluated").config["inputs"];
     let get = |k: &str| inputs.as_object().and_then(|o| o.get(k)).cloned();
@@ -573,7 +598,10 @@ fn a_derived_view_sees_the_stacks_a_cold_one_sees() {
         "\"large\"",
         "\"medium\"",
     );
-    r.write("live/farm/units/chick/outputs.tf", "output \"x\" {\n  value = 1\n}\n");
+    r.write(
+        "live/farm/units/chick/outputs.tf",
+        "output \"x\" {\n  value = 1\n}\n",
+    );
     let head = r.commit("two changes");
     let repo = agent::repo::Repo::open(r.path()).expect("open");
     let base_oid = repo.resolve(&base).expect("base");
@@ -685,7 +713,10 @@ fn a_generated_unit_plans_for_real_and_a_remote_one_fails_saying_why() {
             .outcome
     };
     assert!(
-        matches!(outcome("live/dev/.terragrunt-stack/alpha"), Outcome::Planned(_)),
+        matches!(
+            outcome("live/dev/.terragrunt-stack/alpha"),
+            Outcome::Planned(_)
+        ),
         "{comment}"
     );
     assert!(
@@ -694,7 +725,10 @@ fn a_generated_unit_plans_for_real_and_a_remote_one_fails_saying_why() {
     );
     // A value the stack gets from the run's environment is real when the unit is planned.
     assert!(
-        matches!(outcome("live/dev/.terragrunt-stack/beta"), Outcome::Planned(_)),
+        matches!(
+            outcome("live/dev/.terragrunt-stack/beta"),
+            Outcome::Planned(_)
+        ),
         "{comment}"
     );
     assert!(

@@ -649,7 +649,10 @@ inputs = {
         .as_object()
         .and_then(|o| o.get("absent").cloned())
         .expect("absent");
-    assert!(agent::terragrunt::unknown::is_unknown(&absent), "{absent:?}");
+    assert!(
+        agent::terragrunt::unknown::is_unknown(&absent),
+        "{absent:?}"
+    );
     assert!(app.reads().contains_key("live/common.tfvars"));
     assert!(app.reads().contains_key("live/app/extra.tfvars.json"));
     assert!(app.deps.probes.contains("live/app/missing.tfvars"));
@@ -701,7 +704,11 @@ inputs = {
     r.commit("policy");
     let change = r.affected_since(&base, false);
     assert_eq!(
-        change.units.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(),
+        change
+            .units
+            .iter()
+            .map(|a| a.path.as_str())
+            .collect::<Vec<_>>(),
         [APP]
     );
 }

@@ -892,7 +892,9 @@ fn read_tfvars_file(a: FuncArgs) -> Res {
         Err(ReadError::NotFound(_)) => return Err(format!("the var file {rel} does not exist")),
         Err(e) => return Err(e.to_string()),
     };
-    f.deps.borrow_mut().read(&rel, ReadKind::VarFile, "read_tfvars_file");
+    f.deps
+        .borrow_mut()
+        .read(&rel, ReadKind::VarFile, "read_tfvars_file");
     let json: serde_json::Value = if rel.ends_with("json") {
         serde_json::from_str(&text).map_err(|e| format!("{rel}: not JSON: {e}"))?
     } else {
@@ -907,9 +909,10 @@ fn read_tfvars_file(a: FuncArgs) -> Res {
         let ctx = Context::new();
         let mut vars = serde_json::Map::new();
         for attr in body.attributes() {
-            let v = attr.expr().evaluate(&ctx).map_err(|e| {
-                format!("{rel}: {}: {}", attr.key(), clean_error(&e.to_string()))
-            })?;
+            let v = attr
+                .expr()
+                .evaluate(&ctx)
+                .map_err(|e| format!("{rel}: {}: {}", attr.key(), clean_error(&e.to_string())))?;
             vars.insert(
                 attr.key().to_string(),
                 serde_json::to_value(&v).map_err(|e| e.to_string())?,
@@ -974,11 +977,7 @@ fn mark_glob_as_read(a: FuncArgs) -> Res {
         None => join(&f.tg_dir, &pattern),
     };
     let re = glob_regex(&rel_pattern)?;
-    let mut found: Vec<&str> =
-        f.ev.snapshot()
-            .paths()
-            .filter(|p| re.is_match(p))
-            .collect();
+    let mut found: Vec<&str> = f.ev.snapshot().paths().filter(|p| re.is_match(p)).collect();
     found.sort_unstable();
     let mut deps = f.deps.borrow_mut();
     let mut out = Vec::with_capacity(found.len());

@@ -477,10 +477,11 @@ impl Evaluator {
         dir: &str,
         deps: &Rc<RefCell<Deps>>,
     ) -> Result<Option<Value>, EvalError> {
-        if !*self
-            .has_values_files
-            .get_or_init(|| self.snap.paths().any(|p| p.rsplit('/').next() == Some(VALUES_FILE)))
-        {
+        if !*self.has_values_files.get_or_init(|| {
+            self.snap
+                .paths()
+                .any(|p| p.rsplit('/').next() == Some(VALUES_FILE))
+        }) {
             return Ok(None);
         }
         let file = crate::snapshot::join(dir, VALUES_FILE);

@@ -192,34 +192,32 @@ impl Stacks {
         &'a self,
         config: &'a RepoConfig,
     ) -> impl Iterator<Item = crate::units::Unit> + 'a {
-        self.units
-            .iter()
-            .filter_map(move |(dir, g)| {
-                let url = g.origin.remote_source.as_ref()?;
-                let env = config.env_for_path(dir).map(str::to_string);
-                let account_id = env
-                    .as_ref()
-                    .and_then(|e| config.environments.get(e))
-                    .and_then(|e| e.account_id.clone());
-                Some(crate::units::Unit {
-                    path: dir.clone(),
-                    env,
-                    account_id,
-                    region: None,
-                    source: None,
-                    dependency_blocks: BTreeMap::new(),
-                    dependencies: Vec::new(),
-                    module_dirs: BTreeSet::new(),
-                    remote_sources: BTreeSet::from([url.clone()]),
-                    missing_module_dirs: BTreeSet::new(),
-                    skip: false,
-                    prevent_destroy: false,
-                    iam_role: None,
-                    deps: (*g.deps).clone(),
-                    eval: None,
-                    stack: Some(g.origin.clone()),
-                })
+        self.units.iter().filter_map(move |(dir, g)| {
+            let url = g.origin.remote_source.as_ref()?;
+            let env = config.env_for_path(dir).map(str::to_string);
+            let account_id = env
+                .as_ref()
+                .and_then(|e| config.environments.get(e))
+                .and_then(|e| e.account_id.clone());
+            Some(crate::units::Unit {
+                path: dir.clone(),
+                env,
+                account_id,
+                region: None,
+                source: None,
+                dependency_blocks: BTreeMap::new(),
+                dependencies: Vec::new(),
+                module_dirs: BTreeSet::new(),
+                remote_sources: BTreeSet::from([url.clone()]),
+                missing_module_dirs: BTreeSet::new(),
+                skip: false,
+                prevent_destroy: false,
+                iam_role: None,
+                deps: (*g.deps).clone(),
+                eval: None,
+                stack: Some(g.origin.clone()),
             })
+        })
     }
 }
 
@@ -252,11 +250,7 @@ pub fn expand(snap: &Arc<Snapshot>, config: &RepoConfig, cache: &Arc<EvalCache>)
 
 /// Expands the stacks again for a run, with what the run knows (`get_aws_account_id()` in a
 /// stack's values is then real): `snap` is the repository's own files, nothing generated.
-pub fn expand_for_run(
-    snap: &Arc<Snapshot>,
-    config: &RepoConfig,
-    run: Arc<RunValues>,
-) -> Stacks {
+pub fn expand_for_run(snap: &Arc<Snapshot>, config: &RepoConfig, run: Arc<RunValues>) -> Stacks {
     expand_with(snap, config, &Arc::new(EvalCache::default()), Some(run))
 }
 
@@ -445,7 +439,13 @@ fn expand_one(
             }
             // Local: a directory of the repository (or of a stack generated around this one).
             let local = ev
-                .resolve(block.source.strip_prefix("file://").unwrap_or(&block.source), &dir)
+                .resolve(
+                    block
+                        .source
+                        .strip_prefix("file://")
+                        .unwrap_or(&block.source),
+                    &dir,
+                )
                 .ok();
             if let Some(r) = &local {
                 // A directory appearing there turns a remote-looking source local.
@@ -526,7 +526,8 @@ fn expand_one(
                         let generated = Generated::text(text.into_bytes().into());
                         // Literal: what it evaluates to is known without parsing it per unit.
                         if let Generated::Text(oid, _) = &generated {
-                            rc.cache.remember_values(*oid, Value::Object(values.clone()));
+                            rc.cache
+                                .remember_values(*oid, Value::Object(values.clone()));
                         }
                         out.values_files.insert(file.clone(), shown.clone());
                         new_files.push((file, generated));
@@ -600,7 +601,12 @@ fn read_block(
                         .into(),
                 ))
             }
-            other => return Err(err(other, format!("unknown attribute `{other}` in a {kind} block"))),
+            other => {
+                return Err(err(
+                    other,
+                    format!("unknown attribute `{other}` in a {kind} block"),
+                ))
+            }
         }
     }
     for attr in ["source", "path", "no_dot_terragrunt_stack", "no_validation"] {
@@ -751,10 +757,7 @@ pub fn update(
         name == STACK_FILE
             || name == VALUES_FILE
             || prev.inputs.contains(&c.path)
-            || prev
-                .input_dirs
-                .iter()
-                .any(|d| path_has_prefix(&c.path, d))
+            || prev.input_dirs.iter().any(|d| path_has_prefix(&c.path, d))
     });
     if touched {
         return Arc::new(expand(snap, config, cache));
@@ -806,7 +809,10 @@ mod tests {
     #[test]
     fn rendered_values_read_back_as_the_same_values() {
         let mut values = Map::new();
-        values.insert("name".into(), Value::from("a \"quoted\" ${not} %{a} template\n"));
+        values.insert(
+            "name".into(),
+            Value::from("a \"quoted\" ${not} %{a} template\n"),
+        );
         values.insert("count".into(), Value::from(3));
         values.insert("ratio".into(), Value::from(0.5));
         values.insert("on".into(), Value::Bool(true));
@@ -815,7 +821,10 @@ mod tests {
             "nested".into(),
             Value::Object(Map::from_iter([
                 ("with-dash".to_string(), Value::from(vec!["x", "y"])),
-                ("unknown".to_string(), unknown::value("get_aws_account_id()")),
+                (
+                    "unknown".to_string(),
+                    unknown::value("get_aws_account_id()"),
+                ),
             ])),
         );
         let text = render_values(&values, "live/terragrunt.stack.hcl").expect("rendered");
