@@ -29,4 +29,4 @@ build:
 	$(CARGO) build --release --locked -p slipway
 
 bench:
-	$(CARGO) run --release --locked -p slipway-agent --bin slipway-bench-graph
+	$(CARGO) bench --locked -p slipway-agent --bench graph
