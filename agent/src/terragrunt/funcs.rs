@@ -1131,15 +1131,7 @@ fn now_rfc3339() -> Res {
         .map_err(|e| e.to_string())?
         .as_secs();
     let t = time::OffsetDateTime::from_unix_timestamp(secs as i64).map_err(|e| e.to_string())?;
-    Ok(Value::String(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )))
+    rfc3339(&t).map(Value::String)
 }
 fn bcrypt(a: FuncArgs) -> Res {
     arity(&a, 1, 2)?;
