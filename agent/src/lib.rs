@@ -11,6 +11,7 @@ pub mod git;
 pub mod graph;
 pub mod repo;
 pub mod snapshot;
+pub mod store;
 pub mod synth;
 pub mod terragrunt;
 pub mod units;
