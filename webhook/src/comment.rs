@@ -42,6 +42,8 @@ pub struct UnitReview {
     pub report: Option<Report>,
     /// The remote module sources planned, with the commit, version or digest each resolved to.
     pub sources: Vec<ResolvedSource>,
+    /// The unit's dependencies (repository-relative paths), for the diagram.
+    pub dependencies: Vec<String>,
 }
 
 /// What happened to a unit.
@@ -52,6 +54,10 @@ pub enum Outcome {
     /// The unit was deleted; destroying its resources needs its last state.
     Removed,
     Skipped(String),
+    /// Waiting for its plan (the live comment, while a job runs).
+    Planning,
+    /// Its run finished and the review is being put together; what happened, in a few words.
+    Progress(String),
 }
 
 #[derive(Serialize)]
@@ -59,23 +65,135 @@ struct Marker<'a> {
     version: u32,
     head: &'a str,
     units: Vec<&'a str>,
+    /// Set on continuation comments: the part's number (the first comment is part 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part: Option<usize>,
 }
 
-/// Renders the comment.
+fn marker_line(marker: &Marker<'_>) -> String {
+    format!(
+        "{MARKER} {} -->\n",
+        serde_json::to_string(marker)
+            .unwrap_or_default()
+            .replace("--", "- -")
+    )
+}
+
+/// What a Slipway comment's marker says, read back from a comment body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct MarkerInfo {
+    pub head: String,
+    #[serde(default)]
+    pub part: Option<usize>,
+}
+
+/// Reads the marker of a comment Slipway wrote; `None` for any other comment.
+pub fn read_marker(body: &str) -> Option<MarkerInfo> {
+    let rest = body.strip_prefix(MARKER)?;
+    let json = rest.split("-->").next()?.trim();
+    serde_json::from_str(json).ok()
+}
+
+/// Renders the comment as one body: per-unit details are cut to fit GitHub's limit (the
+/// command line's form; the service posts [`render_parts`]).
 pub fn render(review: &Review) -> String {
-    let mut out = String::new();
-    let marker = Marker {
+    let mut out = marker_line(&main_marker(review));
+    out.push_str(&front(review));
+    if review.units.is_empty() {
+        return out;
+    }
+    let per_unit = (BUDGET.saturating_sub(out.len()) / review.units.len().max(1)).max(1_000);
+    for u in &review.units {
+        let section = unit_section(u);
+        if section.len() > per_unit {
+            out.push_str(&cut(&section, per_unit));
+        } else {
+            out.push_str(&section);
+        }
+    }
+    if out.len() > BUDGET {
+        out = cut(&out, BUDGET);
+    }
+    out
+}
+
+/// At most this many comments carry one review (the first and its continuations).
+pub const MAX_PARTS: usize = 20;
+
+/// Renders the comment as the service posts it: the first comment, then numbered
+/// continuation comments when the review does not fit in one. Parts are cut only between
+/// units' sections, so no code fence or `<details>` block is broken; a single section larger
+/// than a comment is cut on its own. Every part is within [`BUDGET`] bytes, so within
+/// GitHub's 65,536 characters.
+pub fn render_parts(review: &Review) -> Vec<String> {
+    let mut first = marker_line(&main_marker(review));
+    first.push_str(&front(review));
+    first.push_str(&mermaid(review));
+    let sections: Vec<String> = review
+        .units
+        .iter()
+        .map(unit_section)
+        .map(|s| {
+            if s.len() > BUDGET - 1_000 {
+                cut(&s, BUDGET - 1_000)
+            } else {
+                s
+            }
+        })
+        .collect();
+    let mut parts = vec![first];
+    let room = BUDGET - 1_000;
+    for section in sections {
+        let last = parts.len() - 1;
+        if parts[last].len() + section.len() <= room {
+            parts[last].push_str(&section);
+        } else if parts.len() < MAX_PARTS {
+            parts.push(section);
+        } else {
+            let _ = writeln!(
+                parts[last],
+                "\n… more units not shown: the review is longer than {MAX_PARTS} comments.\n"
+            );
+            break;
+        }
+    }
+    let total = parts.len();
+    let short = review.head.chars().take(7).collect::<String>();
+    for (i, part) in parts.iter_mut().enumerate().skip(1) {
+        let marker = Marker {
+            version: 1,
+            head: &review.head,
+            units: Vec::new(),
+            part: Some(i + 1),
+        };
+        *part = format!(
+            "{}## Slipway plan for `{short}`, continued ({} of {total})\n\n{part}",
+            marker_line(&marker),
+            i + 1
+        );
+    }
+    if total > 1 {
+        let _ = writeln!(
+            parts[0],
+            "\nThe review continues in {} more comment(s) below.",
+            total - 1
+        );
+    }
+    parts
+}
+
+fn main_marker(review: &Review) -> Marker<'_> {
+    Marker {
         version: 1,
         head: &review.head,
         units: review.units.iter().map(|u| u.path.as_str()).collect(),
-    };
-    let _ = writeln!(
-        out,
-        "{MARKER} {} -->",
-        serde_json::to_string(&marker)
-            .unwrap_or_default()
-            .replace("--", "- -")
-    );
+        part: None,
+    }
+}
+
+/// The title, the table of units, the totals and the evaluation errors.
+fn front(review: &Review) -> String {
+    let mut out = String::new();
     let short = |s: &str| s.chars().take(7).collect::<String>();
     let _ = writeln!(
         out,
@@ -130,19 +248,56 @@ pub fn render(review: &Review) -> String {
     for e in &review.errors {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", e.replace('\n', "\n> "));
     }
+    out
+}
 
-    let per_unit = (BUDGET.saturating_sub(out.len()) / review.units.len().max(1)).max(1_000);
+/// A diagram of the affected units: one box per environment in promotion order, units inside,
+/// an arrow from each dependency to what depends on it and from each environment to the next.
+fn mermaid(review: &Review) -> String {
+    if review.units.is_empty() {
+        return String::new();
+    }
+    let mut envs: Vec<&str> = Vec::new();
     for u in &review.units {
-        let section = unit_section(u);
-        if section.len() > per_unit {
-            out.push_str(&cut(&section, per_unit));
-        } else {
-            out.push_str(&section);
+        let e = u.env.as_deref().unwrap_or("no environment");
+        if !envs.contains(&e) {
+            envs.push(e);
         }
     }
-    if out.len() > BUDGET {
-        out = cut(&out, BUDGET);
+    let label = |s: &str| {
+        s.chars()
+            .map(|c| match c {
+                '"' => "#quot;".to_string(),
+                '<' => "#lt;".to_string(),
+                '>' => "#gt;".to_string(),
+                '`' => "'".to_string(),
+                c if c.is_control() => " ".to_string(),
+                c => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    let mut out =
+        String::from("<details><summary>Order of apply</summary>\n\n```mermaid\nflowchart LR\n");
+    for (ei, env) in envs.iter().enumerate() {
+        let _ = writeln!(out, "  subgraph e{ei} [\"{}\"]", label(env));
+        for (ui, u) in review.units.iter().enumerate() {
+            if u.env.as_deref().unwrap_or("no environment") == *env {
+                let _ = writeln!(out, "    u{ui}[\"{}\"]", label(&u.path));
+            }
+        }
+        out.push_str("  end\n");
     }
+    for pair in 0..envs.len().saturating_sub(1) {
+        let _ = writeln!(out, "  e{pair} ==> e{}", pair + 1);
+    }
+    for (ui, u) in review.units.iter().enumerate() {
+        for d in &u.dependencies {
+            if let Some(di) = review.units.iter().position(|x| &x.path == d) {
+                let _ = writeln!(out, "  u{di} --> u{ui}");
+            }
+        }
+    }
+    out.push_str("```\n\n</details>\n\n");
     out
 }
 
@@ -168,6 +323,8 @@ fn result_cell(o: &Outcome) -> String {
         Outcome::Failed(_) => "**failed**".into(),
         Outcome::Removed => "**removed**: resources to destroy".into(),
         Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Planning => "⏳ planning".into(),
+        Outcome::Progress(what) => format!("⏳ {what}"),
     }
 }
 
@@ -281,6 +438,7 @@ fn unit_section(u: &UnitReview) -> String {
         Outcome::Failed(_) => "Plan failed".into(),
         Outcome::Removed => "Unit removed".into(),
         Outcome::Skipped(why) => format!("Skipped: {why}"),
+        Outcome::Planning | Outcome::Progress(_) => return String::new(),
     };
     let open = matches!(u.outcome, Outcome::Failed(_))
         || matches!(&u.outcome, Outcome::Planned(p) if !p.summary().is_empty() || !p.is_whole());
@@ -321,7 +479,7 @@ fn unit_section(u: &UnitReview) -> String {
         Outcome::Removed => {
             s.push_str("The unit's `terragrunt.hcl` was deleted. Its resources are destroyed when this change is applied.\n\n");
         }
-        Outcome::Skipped(_) => {}
+        Outcome::Skipped(_) | Outcome::Planning | Outcome::Progress(_) => {}
     }
     s.push_str("</details>\n\n");
     s
@@ -460,6 +618,7 @@ mod tests {
                 outcome: Outcome::Planned(plan(UPDATE)),
                 report: None,
                 sources: Vec::new(),
+                dependencies: Vec::new(),
             }],
         };
         let text = render(&review);
@@ -504,6 +663,7 @@ mod tests {
                 outcome: Outcome::Planned(plan(&json)),
                 report: None,
                 sources: Vec::new(),
+                dependencies: Vec::new(),
             }],
         };
         let text = render(&review);

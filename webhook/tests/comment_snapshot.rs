@@ -62,6 +62,7 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
             outcome: Outcome::Planned(Box::new(plan)),
             report: Some(report),
             sources: Vec::new(),
+            dependencies: Vec::new(),
         }],
     };
     let comment = render(&review);
@@ -96,6 +97,7 @@ fn review_of(plan_json: &[u8], env: &str) -> String {
             outcome: Outcome::Planned(Box::new(plan)),
             report: Some(report),
             sources: Vec::new(),
+            dependencies: Vec::new(),
         }],
     })
 }
