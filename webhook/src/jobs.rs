@@ -1,0 +1,121 @@
+//! What a delivery asks Slipway to do: [`Event`] -> the jobs to enqueue. Pure.
+
+use agent::store::{CommitSha, JobKind, NewJob, PrNumber};
+use serde::{Deserialize, Serialize};
+
+use crate::github::events::{Event, PrAction, Repository};
+
+/// The check runs Slipway publishes.
+pub const PLAN_CHECK: &str = "slipway/plan";
+pub const POLICY_CHECK: &str = "slipway/policy";
+
+/// How deliveries become jobs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobPolicy {
+    /// Plan draft pull requests too (default: wait until they are ready for review).
+    pub plan_drafts: bool,
+}
+
+/// The payload of a [`JobKind::Plan`] job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRequest {
+    pub repo: Repository,
+    pub pr: PrNumber,
+    pub head: CommitSha,
+    /// The branch the pull request merges into; `None` when the event did not say (a check
+    /// re-run): the worker asks GitHub.
+    pub base_ref: Option<String>,
+    /// Why the plan runs (`opened`, `synchronize`, `check re-run by ada`, ...).
+    pub reason: String,
+}
+
+/// The payload of a [`JobKind::Close`] job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseRequest {
+    pub repo: Repository,
+    pub pr: PrNumber,
+    pub merged: bool,
+    pub merge_commit: Option<CommitSha>,
+}
+
+/// The jobs an event makes (none for events Slipway only records).
+pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
+    match event {
+        Event::PullRequest(e) => match e.action {
+            PrAction::Opened
+            | PrAction::Synchronize
+            | PrAction::Reopened
+            | PrAction::ReadyForReview => {
+                if e.draft && !policy.plan_drafts {
+                    return Vec::new();
+                }
+                let reason = match e.action {
+                    PrAction::Opened => "opened",
+                    PrAction::Synchronize => "new commits",
+                    PrAction::Reopened => "reopened",
+                    _ => "ready for review",
+                };
+                vec![plan_job(PlanRequest {
+                    repo: e.repo.clone(),
+                    pr: e.pr,
+                    head: e.head.clone(),
+                    base_ref: Some(e.base_ref.clone()),
+                    reason: reason.into(),
+                })]
+            }
+            PrAction::Closed => vec![NewJob {
+                kind: JobKind::Close,
+                repo: e.repo.name.clone(),
+                pr: Some(e.pr),
+                head: Some(e.head.clone()),
+                payload: to_value(&CloseRequest {
+                    repo: e.repo.clone(),
+                    pr: e.pr,
+                    merged: e.merged,
+                    merge_commit: e.merge_commit.clone(),
+                }),
+            }],
+            PrAction::ConvertedToDraft => Vec::new(),
+        },
+        Event::CheckRerun(e) if e.check_name.starts_with("slipway/") => e
+            .prs
+            .iter()
+            .map(|pr| {
+                plan_job(PlanRequest {
+                    repo: e.repo.clone(),
+                    pr: *pr,
+                    head: e.head.clone(),
+                    base_ref: None,
+                    reason: format!("check re-run by {}", e.sender),
+                })
+            })
+            .collect(),
+        Event::Push(e) if e.to_default_branch => vec![NewJob {
+            kind: JobKind::Push,
+            repo: e.repo.name.clone(),
+            pr: None,
+            head: CommitSha::parse(&e.after).ok(),
+            payload: to_value(e),
+        }],
+        Event::CheckRerun(_)
+        | Event::Push(_)
+        | Event::Comment(_)
+        | Event::Ping
+        | Event::Ignored { .. } => Vec::new(),
+    }
+}
+
+fn plan_job(req: PlanRequest) -> NewJob {
+    NewJob {
+        kind: JobKind::Plan,
+        repo: req.repo.name.clone(),
+        pr: Some(req.pr),
+        head: Some(req.head.clone()),
+        payload: to_value(&req),
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
+    // Slipway's own payload types always serialize.
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
