@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod git;
 pub mod graph;
+pub mod mirror;
 pub mod repo;
 pub mod snapshot;
 pub mod store;

@@ -242,6 +242,7 @@ pub fn error_for<'a>(
 }
 pub mod moto;
 pub mod remote;
+pub mod service;
 
 impl TempRepo {
     /// Creates branch `name` at `at` (a commit id) and checks it out, work tree included, so

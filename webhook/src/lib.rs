@@ -2,3 +2,8 @@
 
 pub mod cmd;
 pub mod comment;
+pub mod github;
+pub mod jobs;
+pub mod review;
+pub mod server;
+pub mod worker;

@@ -38,8 +38,8 @@ fn main() -> ExitCode {
     cmd::init_tracing();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(_) => cmd::not_yet("serve"),
-        Command::Worker(_) => cmd::not_yet("worker"),
+        Command::Serve(args) => cmd::report(cmd::serve::serve(args)),
+        Command::Worker(args) => cmd::report(cmd::serve::worker(args)),
         Command::Plan(args) => cmd::report(cmd::plan::run(args)),
         Command::Affected(args) => cmd::report(cmd::affected::run(args)),
         Command::Graph(args) => cmd::report(cmd::graph::run(args)),

@@ -31,10 +31,25 @@ fn help_lists_the_six_subcommands() {
 }
 
 #[test]
-fn a_subcommand_not_built_yet_says_so_and_exits_2() {
-    let out = slipway(&["serve"]);
+fn serve_without_a_webhook_secret_says_which_setting_is_missing_and_exits_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .arg("serve")
+        .env_remove("SLIPWAY_WEBHOOK_SECRET")
+        .env_remove("SLIPWAY_WEBHOOK_SECRET_FILE")
+        .output()
+        .expect("run slipway");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLIPWAY_WEBHOOK_SECRET"));
+}
+
+#[test]
+fn worker_needs_a_postgresql_queue() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["worker", "--database-url", "sqlite://x.db"])
+        .output()
+        .expect("run slipway");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
 }
 
 #[test]

@@ -5,26 +5,12 @@ pub mod check;
 pub mod graph;
 pub mod plan;
 pub mod prices;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit code of a subcommand that exists in the CLI but is not built yet.
-pub const EXIT_NOT_AVAILABLE: u8 = 2;
-
-/// Says plainly that a subcommand is not available in this build, and exits 2.
-pub fn not_yet(name: &str) -> ExitCode {
-    eprintln!("slipway {name}: not available yet in this version of Slipway");
-    ExitCode::from(EXIT_NOT_AVAILABLE)
-}
-
-/// Arguments of `slipway serve` and `slipway worker`.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// Service configuration file.
-    #[arg(long, env = "SLIPWAY_CONFIG")]
-    pub config: Option<PathBuf>,
-}
+pub use serve::ServeArgs;
 
 /// Exit code when standard output is closed early (`slipway graph | head`): what a shell shows
 /// for a program ended by SIGPIPE (128 + 13).

@@ -1,0 +1,691 @@
+//! Workers: claim a job from the store, renew its lease while it runs, run it through the
+//! agent, publish the result on GitHub.
+//!
+//! A plan job: fetch the repository's mirror, find the affected units, post (or edit) the
+//! sticky comment listing them as planning and put `slipway/plan` in progress, plan the units
+//! (the comment edited as they finish, at most once every few seconds), then the final review,
+//! split into continuation comments when long, and both check runs. A job whose lease is lost
+//! or that a newer head cancelled stops at once and publishes nothing more.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agent::artifacts::DirStore;
+use agent::engine::{EngineSettings, RunEvent};
+use agent::repo::Repo;
+use agent::store::{Job, JobKind, JobState, Lease, PrNumber, RunRecord, Store};
+use tokio::sync::watch;
+
+use crate::comment::{self, Review};
+use crate::github::client::{
+    Annotation, CheckOutput, CheckRunBody, CheckStatus, Conclusion, Github, GithubError, RepoClient,
+};
+use crate::jobs::{CloseRequest, PlanRequest, PLAN_CHECK, POLICY_CHECK};
+use crate::review;
+
+/// How workers run.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Where mirrors, working directories and artifacts go.
+    pub data_dir: PathBuf,
+    /// Jobs run at once by this process.
+    pub slots: usize,
+    /// How long a claim holds before another worker may take the job; renewed every third.
+    pub lease: Duration,
+    /// How often an idle worker looks for work.
+    pub poll: Duration,
+    /// The live comment is edited at most this often while units plan.
+    pub edit_every: Duration,
+    /// Names this process's claims (`host-pid`).
+    pub id: String,
+}
+
+impl WorkerSettings {
+    pub fn new(data_dir: PathBuf) -> WorkerSettings {
+        WorkerSettings {
+            data_dir,
+            slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(250),
+            edit_every: Duration::from_secs(3),
+            id: format!(
+                "{}-{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "slipway".into()),
+                std::process::id()
+            ),
+        }
+    }
+}
+
+/// What a worker works with.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub github: Github,
+    pub settings: WorkerSettings,
+}
+
+/// How a job ended, as the worker saw it.
+#[derive(Debug)]
+enum Ended {
+    Done(String),
+    Failed(String),
+    /// Cancelled or taken by another worker: nothing more is published.
+    Stopped,
+}
+
+impl Worker {
+    /// Runs `slots` job loops until `shutdown` turns true; jobs running then are finished
+    /// first (a restart takes over the others after their lease).
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let mut set = tokio::task::JoinSet::new();
+        for slot in 0..self.settings.slots.max(1) {
+            let me = self.clone();
+            let shutdown = shutdown.clone();
+            set.spawn(async move { me.slot(slot, shutdown).await });
+        }
+        while set.join_next().await.is_some() {}
+    }
+
+    async fn slot(&self, slot: usize, mut shutdown: watch::Receiver<bool>) {
+        let holder = format!("{}-{slot}", self.settings.id);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.store.claim(&holder, self.settings.lease).await {
+                Ok(Some(job)) => self.work(&holder, job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("cannot claim a job: {e}");
+                    tokio::time::sleep(self.settings.poll * 4).await;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed job with its lease renewed, and records how it ended.
+    async fn work(&self, holder: &str, job: Job) {
+        let span = tracing::info_span!("job", job = job.id, kind = job.kind.as_str(), repo = %job.repo, pr = job.pr.map(|p| p.0));
+        let _enter = span.enter();
+        tracing::info!(attempt = job.attempts, "job claimed");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let renewer = {
+            let store = self.store.clone();
+            let holder = holder.to_string();
+            let lease = self.settings.lease;
+            let id = job.id;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    match store.renew(id, &holder, lease).await {
+                        Ok(Lease::Held) => {}
+                        Ok(Lease::Cancelled | Lease::Lost) => {
+                            let _ = stop_tx.send(true);
+                            return;
+                        }
+                        Err(e) => tracing::warn!("cannot renew the lease of job {id}: {e}"),
+                    }
+                }
+            })
+        };
+        let mut stopped = stop_rx.clone();
+        let ended = tokio::select! {
+            e = self.dispatch(holder, &job, stop_rx) => e,
+            _ = stopped.wait_for(|s| *s) => Ended::Stopped,
+        };
+        renewer.abort();
+        let (state, outcome) = match &ended {
+            Ended::Done(o) => (JobState::Done, o.as_str()),
+            Ended::Failed(o) => (JobState::Failed, o.as_str()),
+            Ended::Stopped => {
+                tracing::info!("job stopped: cancelled or taken over");
+                return;
+            }
+        };
+        match self.store.finish(job.id, holder, state, outcome).await {
+            Ok(true) => tracing::info!(state = state.as_str(), "job finished: {outcome}"),
+            Ok(false) => tracing::info!("job no longer held when it finished"),
+            Err(e) => tracing::error!("cannot record the end of job {}: {e}", job.id),
+        }
+    }
+
+    async fn dispatch(&self, holder: &str, job: &Job, stop: watch::Receiver<bool>) -> Ended {
+        match job.kind {
+            JobKind::Plan => match serde_json::from_value::<PlanRequest>(job.payload.clone()) {
+                Ok(req) => self.plan(holder, job, req, stop).await,
+                Err(e) => Ended::Failed(format!("the job's payload: {e}")),
+            },
+            JobKind::Close => match serde_json::from_value::<CloseRequest>(job.payload.clone()) {
+                Ok(req) => self.close(req).await,
+                Err(e) => Ended::Failed(format!("the job's payload: {e}")),
+            },
+            JobKind::Push => Ended::Done("recorded".into()),
+            JobKind::Command | JobKind::ApplyStage => Ended::Failed(format!(
+                "{} jobs are not run by this version",
+                job.kind.as_str()
+            )),
+        }
+    }
+
+    async fn close(&self, req: CloseRequest) -> Ended {
+        match self
+            .store
+            .cancel_jobs(&req.repo.name, req.pr, JobKind::Plan)
+            .await
+        {
+            Ok(n) => Ended::Done(format!(
+                "closed{}; {n} plan job(s) cancelled",
+                if req.merged { " by merge" } else { "" }
+            )),
+            Err(e) => Ended::Failed(e.to_string()),
+        }
+    }
+
+    async fn plan(
+        &self,
+        holder: &str,
+        job: &Job,
+        req: PlanRequest,
+        stop: watch::Receiver<bool>,
+    ) -> Ended {
+        let gh = match self.github.repo(&req.repo.name, req.repo.installation) {
+            Ok(gh) => gh,
+            Err(e) => return Ended::Failed(e.to_string()),
+        };
+        let mut publisher = Publisher {
+            store: self.store.clone(),
+            gh: gh.clone(),
+            pr: req.pr,
+            head: req.head.clone(),
+            stop: stop.clone(),
+            job: job.id,
+            holder: holder.to_string(),
+        };
+        match self.plan_inner(job, &req, &gh, &mut publisher).await {
+            Ok(e) => e,
+            Err(Failure::Stopped) => Ended::Stopped,
+            Err(Failure::Github(e)) => Ended::Failed(e.to_string()),
+        }
+    }
+
+    async fn plan_inner(
+        &self,
+        job: &Job,
+        req: &PlanRequest,
+        gh: &RepoClient,
+        publisher: &mut Publisher,
+    ) -> Result<Ended, Failure> {
+        let base_ref = match &req.base_ref {
+            Some(b) => b.clone(),
+            None => gh.pull_request(req.pr).await?.base_ref,
+        };
+        let token = gh.git_token().await?;
+        // The mirror, the affected units: git and evaluation, off the async threads.
+        let mirror_dir = agent::mirror::path(
+            &self.settings.data_dir.join("repos"),
+            req.repo.name.owner(),
+            req.repo.name.name(),
+        );
+        let prepared = {
+            let url = req.repo.clone_url.clone();
+            let head = req.head.clone();
+            let pr = req.pr.0;
+            let token = token.map(|t| {
+                use octocrab::secrecy::ExposeSecret;
+                t.expose_secret().to_string()
+            });
+            tokio::task::spawn_blocking(move || -> anyhow::Result<review::Prepared> {
+                let spec = agent::mirror::FetchSpec {
+                    url: &url,
+                    token: token.as_deref(),
+                    branches: &[base_ref.as_str()],
+                    pull: Some(pr),
+                };
+                agent::mirror::fetch(&mirror_dir, &spec)?;
+                let repo = Repo::open(&mirror_dir)?;
+                review::prepare(&repo, &format!("refs/heads/{base_ref}"), head.as_str())
+            })
+            .await
+        };
+        let prepared = match prepared {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                let message = format!("{e:#}");
+                publisher.error(&message).await?;
+                return Ok(Ended::Failed(message));
+            }
+            Err(e) => return Ok(Ended::Failed(format!("the evaluation stopped: {e}"))),
+        };
+        publisher.check_stop().await?;
+
+        // At once: the units, each planning, and the check in progress.
+        let mut done: HashMap<String, bool> = HashMap::new();
+        publisher
+            .comment(&review::pending(&prepared, &done))
+            .await?;
+        publisher
+            .check(
+                PLAN_CHECK,
+                CheckStatus::InProgress,
+                None,
+                format!("Planning {} unit(s)", prepared.to_plan.len()),
+                String::new(),
+                Vec::new(),
+            )
+            .await?;
+
+        let work_root = self
+            .settings
+            .data_dir
+            .join("work")
+            .join(format!("job-{}", job.id));
+        // What an earlier attempt of this job left (its process was killed) is not reused.
+        let _ = tokio::fs::remove_dir_all(&work_root).await;
+        let settings = match self.engine_settings(&work_root) {
+            Ok(s) => s,
+            Err(e) => return Ok(Ended::Failed(e)),
+        };
+        let artifacts = Arc::new(DirStore::new(self.settings.data_dir.join("artifacts")));
+        let (tx, mut rx) = agent::engine::event_channel();
+        let repo_name = req.repo.name.to_string();
+        let planning = review::plan(
+            &prepared,
+            &repo_name,
+            Some(req.pr.0),
+            settings,
+            artifacts,
+            Some(tx),
+        );
+        tokio::pin!(planning);
+        let mut last_edit = Instant::now();
+        let mut dirty = false;
+        let results = loop {
+            tokio::select! {
+                results = &mut planning => break results,
+                Some(event) = rx.recv() => {
+                    if let RunEvent::Finished { unit, ok, .. } = event {
+                        self.record_run(job, &prepared, &unit, ok).await;
+                        done.insert(unit, ok);
+                        dirty = true;
+                    }
+                }
+                _ = tokio::time::sleep(self.settings.edit_every / 2), if dirty => {}
+            }
+            if dirty && last_edit.elapsed() >= self.settings.edit_every {
+                publisher
+                    .comment(&review::pending(&prepared, &done))
+                    .await?;
+                last_edit = Instant::now();
+                dirty = false;
+            }
+        };
+        let _ = tokio::fs::remove_dir_all(&work_root).await;
+        publisher.check_stop().await?;
+
+        let (review, failed) = review::assemble(&prepared, results);
+        publisher.comment(&review).await?;
+        let summary = summary(&review);
+        let broken = !review.errors.is_empty()
+            || review.units.iter().any(|u| match &u.outcome {
+                comment::Outcome::Failed(_) => true,
+                comment::Outcome::Planned(p) => p.errored || !p.complete,
+                _ => false,
+            });
+        let conclusion = if broken {
+            Conclusion::Failure
+        } else if review.units.is_empty() {
+            Conclusion::Neutral
+        } else {
+            Conclusion::Success
+        };
+        let annotations = annotations(&prepared, &review);
+        publisher
+            .check(
+                PLAN_CHECK,
+                CheckStatus::Completed,
+                Some(conclusion),
+                summary.clone(),
+                summary_text(&review),
+                annotations.clone(),
+            )
+            .await?;
+        let policy = if blocking(&review) {
+            Conclusion::Failure
+        } else {
+            Conclusion::Success
+        };
+        publisher
+            .check(
+                POLICY_CHECK,
+                CheckStatus::Completed,
+                Some(policy),
+                if policy == Conclusion::Failure {
+                    "Blocking findings: apply is refused until they are fixed or exempted".into()
+                } else {
+                    "No blocking finding".into()
+                },
+                String::new(),
+                annotations,
+            )
+            .await?;
+        Ok(if failed {
+            Ended::Done(format!("planned with failures: {summary}"))
+        } else {
+            Ended::Done(summary)
+        })
+    }
+
+    fn engine_settings(&self, work_root: &std::path::Path) -> Result<EngineSettings, String> {
+        std::fs::create_dir_all(work_root)
+            .map_err(|e| format!("cannot create {}: {e}", work_root.display()))?;
+        let mut s = EngineSettings::from_env(work_root)?;
+        if s.plugin_cache.is_none() {
+            s.plugin_cache = Some(self.settings.data_dir.join("plugin-cache"));
+        }
+        if s.sources.cache_dir.is_none() {
+            s.sources.cache_dir = Some(self.settings.data_dir.join("module-cache"));
+        }
+        // A run sees only what its environment's configuration gives it.
+        s.user_env = false;
+        Ok(s)
+    }
+
+    async fn record_run(&self, job: &Job, prepared: &review::Prepared, unit: &str, ok: bool) {
+        let env = prepared
+            .affected
+            .iter()
+            .find(|a| a.path == unit)
+            .and_then(|a| a.env.clone());
+        let run = RunRecord {
+            job: job.id,
+            unit: unit.to_string(),
+            env,
+            action: "plan".into(),
+            state: if ok { "planned" } else { "failed" }.into(),
+            plan_checksum: None,
+            started_at_ms: None,
+            finished_at_ms: Some(agent::store::now_ms()),
+            outcome: None,
+        };
+        if let Err(e) = self.store.record_run(&run).await {
+            tracing::warn!(unit, "cannot record the run: {e}");
+        }
+    }
+}
+
+/// Why a plan job stopped early.
+enum Failure {
+    Stopped,
+    Github(GithubError),
+}
+
+impl From<GithubError> for Failure {
+    fn from(e: GithubError) -> Failure {
+        Failure::Github(e)
+    }
+}
+
+/// Publishes one job's comment and check runs, idempotently: the ids of what it posted are
+/// kept in the store, and found again by their marker on GitHub when the store has none (a
+/// worker that died between posting and recording).
+struct Publisher {
+    store: Arc<dyn Store>,
+    gh: RepoClient,
+    pr: PrNumber,
+    head: agent::store::CommitSha,
+    stop: watch::Receiver<bool>,
+    job: i64,
+    holder: String,
+}
+
+impl Publisher {
+    /// Stops the job when it was cancelled or taken over: the renewer's word, and the
+    /// store's own, read before anything is published (a newer head cancels a job at once,
+    /// between two renewals).
+    async fn check_stop(&self) -> Result<(), Failure> {
+        if *self.stop.borrow() {
+            return Err(Failure::Stopped);
+        }
+        match self.store.job(self.job).await {
+            Ok(Some(j))
+                if j.state == JobState::Running
+                    && j.lease_holder.as_deref() == Some(self.holder.as_str()) =>
+            {
+                Ok(())
+            }
+            Ok(_) => Err(Failure::Stopped),
+            Err(e) => Err(store_failure(e)),
+        }
+    }
+
+    /// The comment for a change whose configuration could not be read: the error, and a
+    /// failed plan check.
+    async fn error(&mut self, message: &str) -> Result<(), Failure> {
+        let body = format!(
+            "{} {{\"version\":1,\"head\":\"{}\",\"units\":[]}} -->\n## Slipway plan for `{}`\n\nNo unit was planned: the change cannot be evaluated.\n\n```\n{}\n```\n",
+            comment::MARKER,
+            self.head,
+            self.head.short(),
+            message.replace("```", "'''")
+        );
+        self.publish_parts(vec![body]).await?;
+        self.check(
+            PLAN_CHECK,
+            CheckStatus::Completed,
+            Some(Conclusion::Failure),
+            "The change cannot be evaluated".into(),
+            message.to_string(),
+            Vec::new(),
+        )
+        .await
+    }
+
+    async fn comment(&mut self, review: &Review) -> Result<(), Failure> {
+        self.publish_parts(comment::render_parts(review)).await
+    }
+
+    /// Makes the pull request's Slipway comments exactly `parts`: the first edited in place
+    /// (or posted once), continuations edited, posted or deleted.
+    async fn publish_parts(&mut self, parts: Vec<String>) -> Result<(), Failure> {
+        self.check_stop().await?;
+        let repo = self.gh.repo().clone();
+        let mut ids = self
+            .store
+            .comments(&repo, self.pr)
+            .await
+            .map_err(store_failure)?;
+        if ids.is_empty() {
+            ids = self.find_comments().await?;
+        }
+        let mut kept = Vec::new();
+        for (i, body) in parts.iter().enumerate() {
+            self.check_stop().await?;
+            let id = match ids.get(i) {
+                Some(&id) => match self.gh.update_comment(id, body).await {
+                    Ok(_) => id,
+                    // Deleted by someone: post it again.
+                    Err(e) if e.is_not_found() => self.gh.create_comment(self.pr, body).await?.id,
+                    Err(e) => return Err(e.into()),
+                },
+                None => self.gh.create_comment(self.pr, body).await?.id,
+            };
+            kept.push(id);
+            self.store
+                .set_comments(&repo, self.pr, &kept)
+                .await
+                .map_err(store_failure)?;
+        }
+        for &extra in ids.iter().skip(parts.len()) {
+            self.gh.delete_comment(extra).await?;
+        }
+        self.store
+            .set_comments(&repo, self.pr, &kept)
+            .await
+            .map_err(store_failure)?;
+        Ok(())
+    }
+
+    /// Slipway's sticky comment and continuations already on the pull request, in order.
+    async fn find_comments(&self) -> Result<Vec<u64>, Failure> {
+        let me = self.gh.login().await?;
+        let mut found: Vec<(usize, u64)> = self
+            .gh
+            .list_comments(self.pr)
+            .await?
+            .into_iter()
+            .filter(|c| c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str()))
+            .filter_map(|c| {
+                let m = comment::read_marker(c.body.as_deref()?)?;
+                Some((m.part.unwrap_or(1), c.id))
+            })
+            .collect();
+        found.sort();
+        found.dedup_by_key(|(part, _)| *part);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn check(
+        &mut self,
+        name: &str,
+        status: CheckStatus,
+        conclusion: Option<Conclusion>,
+        title: String,
+        text: String,
+        annotations: Vec<Annotation>,
+    ) -> Result<(), Failure> {
+        self.check_stop().await?;
+        let repo = self.gh.repo().clone();
+        let body = CheckRunBody {
+            status,
+            conclusion,
+            output: CheckOutput {
+                summary: title.clone(),
+                title,
+                text: (!text.is_empty()).then_some(text),
+                annotations,
+            },
+        };
+        let known = self
+            .store
+            .check_run(&repo, &self.head, name)
+            .await
+            .map_err(store_failure)?;
+        let known = match known {
+            Some(id) => Some(id),
+            None => self
+                .gh
+                .find_check_runs(&self.head, name)
+                .await?
+                .first()
+                .copied(),
+        };
+        match known {
+            Some(id) => self.gh.update_check_run(id, &body).await?,
+            None => {
+                let id = self.gh.create_check_run(name, &self.head, &body).await?;
+                self.store
+                    .set_check_run(&repo, &self.head, name, id)
+                    .await
+                    .map_err(store_failure)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn store_failure(e: agent::store::StoreError) -> Failure {
+    Failure::Github(GithubError::Credentials(format!("the store: {e}")))
+}
+
+fn blocking(review: &Review) -> bool {
+    review
+        .units
+        .iter()
+        .filter_map(|u| u.report.as_ref())
+        .any(rules::Report::is_blocking)
+}
+
+/// One line: how many units planned, failed, changed.
+fn summary(review: &Review) -> String {
+    let mut planned = 0;
+    let mut failed = 0;
+    let mut changing = 0;
+    for u in &review.units {
+        match &u.outcome {
+            comment::Outcome::Planned(p) => {
+                planned += 1;
+                if !p.summary().is_empty() {
+                    changing += 1;
+                }
+                if p.errored {
+                    failed += 1;
+                }
+            }
+            comment::Outcome::Failed(_) => failed += 1,
+            _ => {}
+        }
+    }
+    if review.units.is_empty() {
+        return "No Terragrunt unit is affected".into();
+    }
+    format!("{planned} unit(s) planned, {changing} with changes, {failed} failed")
+}
+
+/// The check run's text: the table part of the comment.
+fn summary_text(review: &Review) -> String {
+    let parts = comment::render_parts(review);
+    let first = parts.into_iter().next().unwrap_or_default();
+    // The check run shows at most 65,535 characters of text.
+    first.chars().take(60_000).collect()
+}
+
+/// An annotation on the `terragrunt.hcl` of each unit that failed or has blocking findings.
+fn annotations(prepared: &review::Prepared, review: &Review) -> Vec<Annotation> {
+    let mut out = Vec::new();
+    for u in &review.units {
+        let file = if prepared
+            .change
+            .head_view
+            .inventory
+            .units
+            .contains_key(&u.path)
+        {
+            format!("{}/terragrunt.hcl", u.path)
+        } else {
+            continue;
+        };
+        match &u.outcome {
+            comment::Outcome::Failed(e) => out.push(Annotation {
+                path: file.clone(),
+                start_line: 1,
+                end_line: 1,
+                annotation_level: "failure",
+                message: e.chars().take(4_000).collect(),
+                title: Some("Plan failed".into()),
+            }),
+            _ => {
+                if let Some(r) = &u.report {
+                    for f in r.blocking() {
+                        out.push(Annotation {
+                            path: file.clone(),
+                            start_line: 1,
+                            end_line: 1,
+                            annotation_level: "failure",
+                            message: format!("{} on {}: {}", f.rule, f.address, f.message),
+                            title: Some(format!("Blocking: {}", f.rule)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
