@@ -240,6 +240,7 @@ pub fn error_for<'a>(
         ),
     }
 }
+pub mod github;
 pub mod moto;
 pub mod remote;
 pub mod service;
