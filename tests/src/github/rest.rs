@@ -31,6 +31,8 @@ enum Segment {
 
 /// A request's operation in the description.
 pub(crate) struct Operation<'a> {
+    /// The operation's method, upper case.
+    pub method: &'a str,
     /// The path template, e.g. `/repos/{owner}/{repo}/check-runs`.
     pub template: &'a str,
     /// The path parameters by name.
@@ -98,8 +100,16 @@ impl RestDescription {
     }
 
     /// The operation `method path` is, or why GitHub does not serve it. Segments are matched one
-    /// by one; a literal segment is preferred to a parameter.
+    /// by one; a literal segment is preferred to a parameter. As GitHub documents, a `POST` is
+    /// taken for a `PATCH` on a path that has no `POST`.
     pub(crate) fn operation(&self, method: &str, path: &str) -> Result<Operation<'_>, String> {
+        match self.operation_exactly(method, path) {
+            Err(why) if method == "POST" => self.operation_exactly("PATCH", path).map_err(|_| why),
+            found => found,
+        }
+    }
+
+    fn operation_exactly(&self, method: &str, path: &str) -> Result<Operation<'_>, String> {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let mut best: Option<(usize, &Route, BTreeMap<String, String>)> = None;
         let mut other_methods = Vec::new();
@@ -129,6 +139,7 @@ impl RestDescription {
                     .and_then(|p| p.get(route.method.to_ascii_lowercase()))
                     .unwrap_or(&Value::Null);
                 Ok(Operation {
+                    method: &route.method,
                     template: &route.template,
                     params,
                     op,

@@ -224,6 +224,7 @@ fn answer(
         path: path.clone(),
         query: uri.query().map(str::to_string),
         route: None,
+        operation_method: None,
         body: None,
         status: 0,
     };
@@ -308,6 +309,7 @@ fn decide(
         match description.operation(method, path) {
             Ok(op) => {
                 record.route = Some(op.template.to_string());
+                record.operation_method = Some(op.method.to_string());
                 Some(op)
             }
             Err(why) => return Answer::refused(404, not_found(""), why),
@@ -355,7 +357,7 @@ fn decide(
         body,
         login,
     };
-    let answer = dispatch(state, method, op.template, &call);
+    let answer = dispatch(state, op.method, op.template, &call);
     if let Some(body) = &answer.body {
         if answer.status < 300 {
             for defect in description.check_response(&op, answer.status, body) {

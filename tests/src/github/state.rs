@@ -223,6 +223,9 @@ pub struct Request {
     pub query: Option<String>,
     /// The description's path template it matched (`/graphql` for GraphQL), if any.
     pub route: Option<String>,
+    /// The method of the operation it matched: the method sent, except that GitHub takes a
+    /// `POST` where it describes a `PATCH` (clients that cannot send `PATCH` do so).
+    pub operation_method: Option<String>,
     /// The body: JSON when it parsed, else a JSON string of the raw text; `None` when empty.
     pub body: Option<Value>,
     /// The status it was answered with.
@@ -230,11 +233,12 @@ pub struct Request {
 }
 
 impl Request {
-    /// `METHOD template`, the key of [`super::FakeGithub::requests_per_route`].
+    /// `METHOD template` of the operation (a `POST` that GitHub takes as a `PATCH` counts as
+    /// the `PATCH`), the key of [`super::FakeGithub::requests_per_route`].
     pub fn route_key(&self) -> String {
         format!(
             "{} {}",
-            self.method,
+            self.operation_method.as_deref().unwrap_or(&self.method),
             self.route.as_deref().unwrap_or(self.path.as_str())
         )
     }
