@@ -566,6 +566,10 @@ fn tokens_are_required_and_the_app_flow_issues_them() {
         send(&fake, "GET", "/repos/o/r/pulls/1", Some(&auth), None).status,
         200
     );
+    let refused = send(&fake, "GET", "/user", Some(&auth), None);
+    assert_eq!(refused.status, 403, "an installation is no user");
+    let me = call(&fake, "GET", "/user", None);
+    assert_eq!(me.json()["login"], "slipway[bot]");
     fake.expire_installation_tokens();
     assert_eq!(
         send(&fake, "GET", "/repos/o/r/pulls/1", Some(&auth), None).status,

@@ -17,6 +17,42 @@ pub(crate) fn app(state: &mut State, call: &Call<'_>) -> Answer {
     Answer::json(200, objects::app(state, call.api))
 }
 
+/// `GET /user`: the token's account; an installation token has none (403, as on GitHub).
+pub(crate) fn user(state: &mut State, call: &Call<'_>) -> Answer {
+    if call.installation_token {
+        return Answer::json(
+            403,
+            json!({
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+                "status": "403",
+            }),
+        );
+    }
+    let mut user = objects::user_named(state, call.api, &call.login);
+    let now = rfc3339(SystemTime::now());
+    if let Some(object) = user.as_object_mut() {
+        for (key, value) in [
+            ("name", json!(call.login)),
+            ("company", json!(null)),
+            ("blog", json!("")),
+            ("location", json!(null)),
+            ("email", json!(null)),
+            ("hireable", json!(null)),
+            ("bio", json!(null)),
+            ("public_repos", json!(0)),
+            ("public_gists", json!(0)),
+            ("followers", json!(0)),
+            ("following", json!(0)),
+            ("created_at", json!(now)),
+            ("updated_at", json!(now)),
+        ] {
+            object.insert(key.to_string(), value);
+        }
+    }
+    Answer::json(200, user)
+}
+
 /// `GET /repos/{owner}/{repo}/installation`.
 pub(crate) fn repo_installation(state: &mut State, call: &Call<'_>) -> Answer {
     let owner = call.param("owner").to_string();

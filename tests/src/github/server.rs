@@ -45,6 +45,8 @@ pub(crate) struct Call<'a> {
     pub body: Option<&'a Value>,
     /// The account the token acts as.
     pub login: String,
+    /// Whether the token is an App installation's (not a person's).
+    pub installation_token: bool,
 }
 
 impl Call<'_> {
@@ -319,8 +321,8 @@ fn decide(
         .as_ref()
         .map(|op| op.template)
         .unwrap_or("/graphql");
-    let login = match authenticate(state, template, headers) {
-        Ok(login) => login,
+    let (login, installation_token) = match authenticate(state, template, headers) {
+        Ok(who) => who,
         Err(answer) => return answer,
     };
     if let Some(op) = &operation {
@@ -356,6 +358,7 @@ fn decide(
         query: parse_query(uri.query().unwrap_or("")),
         body,
         login,
+        installation_token,
     };
     let answer = dispatch(state, op.method, op.template, &call);
     if let Some(body) = &answer.body {
@@ -410,6 +413,7 @@ fn dispatch(state: &mut State, method: &str, template: &str, call: &Call<'_>) ->
             apps::access_token(state, call)
         }
         ("GET", "/app") => apps::app(state, call),
+        ("GET", "/user") => apps::user(state, call),
         ("GET", "/rate_limit") => apps::rate_limit(state),
         _ => Answer::refused(
             404,
@@ -426,8 +430,12 @@ fn wants_jwt(template: &str) -> bool {
         || template == "/repos/{owner}/{repo}/installation"
 }
 
-/// The account the request acts as, or GitHub's 401.
-fn authenticate(state: &State, template: &str, headers: &HeaderMap) -> Result<String, Answer> {
+/// The account the request acts as and whether it is an installation's, or GitHub's 401.
+fn authenticate(
+    state: &State,
+    template: &str,
+    headers: &HeaderMap,
+) -> Result<(String, bool), Answer> {
     let credentials = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -438,7 +446,7 @@ fn authenticate(state: &State, template: &str, headers: &HeaderMap) -> Result<St
         })
         .map(str::trim);
     if template == "/rate_limit" {
-        return Ok(String::new());
+        return Ok((String::new(), false));
     }
     let refuse = |message: &str| {
         Answer::json(
@@ -455,14 +463,14 @@ fn authenticate(state: &State, template: &str, headers: &HeaderMap) -> Result<St
     };
     if wants_jwt(template) {
         return if looks_like_jwt(credentials) {
-            Ok(state.app.bot_login())
+            Ok((state.app.bot_login(), false))
         } else {
             Err(refuse("A JSON web token could not be decoded"))
         };
     }
     match state.tokens.get(credentials) {
         Some(token) if token.expires_at.is_none_or(|t| t > SystemTime::now()) => {
-            Ok(token.login.clone())
+            Ok((token.login.clone(), token.installation_id.is_some()))
         }
         _ => Err(refuse("Bad credentials")),
     }
