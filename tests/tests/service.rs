@@ -1,0 +1,593 @@
+//! `slipway serve` end to end, on real parts: the real binary and router fed signed deliveries,
+//! a real git repository fetched into the service's mirror, real terraform planning under each
+//! account's assumed role with state in the AWS emulator, and a fake GitHub that checks every
+//! request against GitHub's REST description and GraphQL schema.
+//!
+//! The tests of this file share one world (one fake GitHub, one moto, one repository, one
+//! service and its plugin cache); each works on its own pull request.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use slipway_tests::github::{Comment, FakeGithub, PullSpec, State, TOKEN};
+use slipway_tests::moto::{Moto, BASE_KEY_ID, BASE_SECRET};
+use slipway_tests::service::{pull_request_payload, Service};
+use slipway_tests::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
+
+const REPO: &str = "acme/infra";
+const BOT: &str = "slipway[bot]";
+const WAIT: Duration = Duration::from_secs(240);
+
+struct World {
+    github: FakeGithub,
+    /// Keeps the emulator up for the service.
+    _moto: Moto,
+    /// The repository GitHub would host (a work tree; `main` stays at the base).
+    origin: tempfile::TempDir,
+    base: String,
+    service: Service,
+    _data: tempfile::TempDir,
+    /// Serialises the tests' commits to the one repository.
+    git: std::sync::Mutex<()>,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let github = FakeGithub::start();
+        github.add_repo("acme", "infra");
+        let moto = Moto::start();
+        for (env, account) in [("dev", "111111111111"), ("prod", "333333333333")] {
+            moto.create_state_bucket(
+                &format!("arn:aws:iam::{account}:role/slipway-plan"),
+                &format!("slipway-state-{env}"),
+            );
+        }
+        let repo = repository(&moto);
+        let base = repo.commit("infrastructure");
+        let TempRepo { dir: origin, .. } = repo;
+        let data = tempfile::tempdir().expect("data directory");
+        let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
+        World {
+            github,
+            _moto: moto,
+            origin,
+            base,
+            service,
+            _data: data,
+            git: std::sync::Mutex::new(()),
+        }
+    })
+}
+
+/// What the service is started with: the fake GitHub, moto for roles and state, terraform.
+fn service_env(github: &FakeGithub, moto: &Moto) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("SLIPWAY_GITHUB_TOKEN".to_string(), TOKEN.to_string()),
+        ("SLIPWAY_GITHUB_API_URL".to_string(), github.url()),
+        (
+            "SLIPWAY_TERRAFORM".to_string(),
+            terraform().display().to_string(),
+        ),
+        ("SLIPWAY_AWS_ENDPOINT_URL".to_string(), moto.endpoint()),
+        ("SLIPWAY_ASSUME_ROLES".to_string(), "1".to_string()),
+        ("AWS_ACCESS_KEY_ID".to_string(), BASE_KEY_ID.to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), BASE_SECRET.to_string()),
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        (
+            "SLIPWAY_COMMENT_EDIT_SECONDS".to_string(),
+            "0.5".to_string(),
+        ),
+        ("SLIPWAY_GITHUB_RETRY_SECONDS".to_string(), "60".to_string()),
+        ("SLIPWAY_WORKERS".to_string(), "2".to_string()),
+    ];
+    env.extend(terraform_env());
+    env
+}
+
+/// dev (account 111111111111) and prod (333333333333), each with a network unit and an app
+/// unit depending on it; state in the environment's own account, in moto.
+fn repository(moto: &Moto) -> TempRepo {
+    let repo = TempRepo::new();
+    let ep = moto.endpoint();
+    repo.write(
+        "slipway.toml",
+        r#"live_dir = "live"
+promotion = ["dev", "prod"]
+
+[environments.dev]
+path = "live/dev"
+account_id = "111111111111"
+plan_role = "arn:aws:iam::111111111111:role/slipway-plan"
+apply_role = "arn:aws:iam::111111111111:role/slipway-apply"
+
+[environments.prod]
+path = "live/prod"
+account_id = "333333333333"
+plan_role = "arn:aws:iam::333333333333:role/slipway-plan"
+apply_role = "arn:aws:iam::333333333333:role/slipway-apply"
+apply = "command"
+"#,
+    );
+    repo.write(
+        "live/terragrunt.hcl",
+        &format!(
+            r#"locals {{
+  env = read_terragrunt_config(find_in_parent_folders("env.hcl"))
+}}
+
+remote_state {{
+  backend = "s3"
+  generate = {{
+    path      = "backend.tf"
+    if_exists = "overwrite_terragrunt"
+  }}
+  config = {{
+    bucket                      = "slipway-state-${{local.env.locals.environment}}"
+    key                         = "${{path_relative_to_include()}}/terraform.tfstate"
+    region                      = "us-east-1"
+    dynamodb_table              = "slipway-state-${{local.env.locals.environment}}-lock"
+    endpoint                    = "{ep}"
+    sts_endpoint                = "{ep}"
+    dynamodb_endpoint           = "{ep}"
+    force_path_style            = true
+    skip_credentials_validation = true
+    skip_metadata_api_check     = true
+    skip_region_validation      = true
+  }}
+}}
+"#
+        ),
+    );
+    for env in ["dev", "prod"] {
+        repo.write(
+            &format!("live/{env}/env.hcl"),
+            &format!("locals {{\n  environment = \"{env}\"\n}}\n"),
+        );
+        repo.write(
+            &format!("live/{env}/network/terragrunt.hcl"),
+            &format!(
+                "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//network\"\n}}\n\ninputs = {{\n  name = \"{env}\"\n}}\n"
+            ),
+        );
+        repo.write(
+            &format!("live/{env}/app/terragrunt.hcl"),
+            r#"include "root" {
+  path = find_in_parent_folders()
+}
+
+terraform {
+  source = "../../../modules//app"
+}
+
+dependency "network" {
+  config_path = "../network"
+  mock_outputs = {
+    vpc_id = "vpc-mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["plan"]
+}
+
+inputs = {
+  vpc_id = dependency.network.outputs.vpc_id
+  image  = "v1"
+}
+"#,
+        );
+    }
+    repo.write(
+        "modules/network/main.tf",
+        &format!(
+            "{NULL_PROVIDER_TF}\nvariable \"name\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"vpc\" {{\n  triggers = {{\n    name = var.name\n  }}\n}}\n\noutput \"vpc_id\" {{\n  value = \"vpc-${{var.name}}-0001\"\n}}\n"
+        ),
+    );
+    repo.write(
+        "modules/app/main.tf",
+        &format!(
+            "{NULL_PROVIDER_TF}\nvariable \"vpc_id\" {{\n  type = string\n}}\n\nvariable \"image\" {{\n  type = string\n}}\n\nvariable \"extra\" {{\n  type    = map(string)\n  default = {{}}\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = merge({{\n    vpc_id = var.vpc_id\n    image  = var.image\n  }}, var.extra)\n}}\n"
+        ),
+    );
+    repo
+}
+
+impl World {
+    /// Commits `edits` on top of the base as pull request `pr`'s head (`refs/pull/<pr>/head`,
+    /// as GitHub keeps it), leaving `main` at the base; returns the head commit.
+    fn push(&self, pr: u64, edits: &[(&str, &str, &str)]) -> String {
+        let _serial = self.git.lock().unwrap_or_else(|e| e.into_inner());
+        let git = git2::Repository::open(self.origin.path()).expect("open the repository");
+        let base = git2::Oid::from_str(&self.base).expect("base id");
+        let start = git
+            .find_reference(&format!("refs/pull/{pr}/head"))
+            .ok()
+            .and_then(|r| r.target())
+            .unwrap_or(base);
+        let mut tree = git
+            .find_commit(start)
+            .expect("start commit")
+            .tree()
+            .expect("tree");
+        for (path, from, to) in edits {
+            let entry = tree.get_path(std::path::Path::new(path)).ok();
+            let old = entry
+                .map(|e| {
+                    let blob = git.find_blob(e.id()).expect("blob");
+                    String::from_utf8_lossy(blob.content()).into_owned()
+                })
+                .unwrap_or_default();
+            assert!(
+                old.contains(from) || from.is_empty(),
+                "{path} has no {from:?}"
+            );
+            let new = if from.is_empty() {
+                to.to_string()
+            } else {
+                old.replacen(from, to, 1)
+            };
+            tree = write_path(&git, &tree, path, &new);
+        }
+        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+        let parent = git.find_commit(start).expect("parent");
+        let id = git
+            .commit(None, &sig, &sig, &format!("pr {pr}"), &tree, &[&parent])
+            .expect("commit");
+        git.reference(
+            &format!("refs/pull/{pr}/head"),
+            id,
+            true,
+            "pull request head",
+        )
+        .expect("pull ref");
+        id.to_string()
+    }
+
+    /// Tells the service (and the fake GitHub) about pull request `pr` at `head`.
+    fn deliver_pr(&self, action: &str, pr: u64, head: &str) -> (u16, String) {
+        let mut spec = PullSpec::new(pr, head);
+        spec.base_sha = self.base.clone();
+        if self.github.with_state(|s| s.pull(REPO, pr).is_some()) {
+            self.github
+                .update_pull(REPO, pr, |p| p.head_sha = head.to_string());
+        } else {
+            self.github.add_pull(REPO, spec);
+        }
+        let url = format!("file://{}", self.origin.path().display());
+        self.service.deliver(
+            "pull_request",
+            &pull_request_payload(action, REPO, &url, pr, head, "main", &self.base, false),
+        )
+    }
+
+    fn final_comment(&self, pr: u64, head: &str) -> Comment {
+        let short = &head[..7];
+        self.github
+            .wait_for(WAIT, |s| {
+                live_comments(s, pr).into_iter().find(|c| {
+                    c.body.contains(&format!("Slipway plan for `{short}`"))
+                        && !c.body.contains("⏳")
+                })
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no final comment for {short} on #{pr}: {:#?}\n{}",
+                    self.github.comments(REPO, pr),
+                    self.service.log()
+                )
+            })
+    }
+}
+
+fn write_path<'r>(
+    repo: &'r git2::Repository,
+    tree: &git2::Tree<'r>,
+    path: &str,
+    content: &str,
+) -> git2::Tree<'r> {
+    let (first, rest) = match path.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (path, None),
+    };
+    let mut builder = repo.treebuilder(Some(tree)).expect("treebuilder");
+    match rest {
+        None => {
+            let blob = repo.blob(content.as_bytes()).expect("blob");
+            builder.insert(first, blob, 0o100644).expect("insert");
+        }
+        Some(rest) => {
+            let sub = tree
+                .get_name(first)
+                .and_then(|e| repo.find_tree(e.id()).ok());
+            let sub = match sub {
+                Some(t) => t,
+                None => repo
+                    .find_tree(repo.treebuilder(None).expect("tb").write().expect("empty"))
+                    .expect("empty tree"),
+            };
+            let new = write_path(repo, &sub, rest, content);
+            builder
+                .insert(first, new.id(), 0o040000)
+                .expect("insert dir");
+        }
+    }
+    repo.find_tree(builder.write().expect("write tree"))
+        .expect("tree")
+}
+
+/// The pull request's comments by Slipway that are not deleted.
+fn live_comments(s: &State, pr: u64) -> Vec<Comment> {
+    s.comments_on(REPO, pr)
+        .into_iter()
+        .filter(|c| c.author == BOT && !c.deleted)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn an_opened_pull_request_gets_one_sticky_comment_and_both_check_runs() {
+    let w = world();
+    let head = w.push(1, &[("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v2\"")]);
+    let (status, body) = w.deliver_pr("opened", 1, &head);
+    assert_eq!(status, 202, "{body}");
+
+    let comment = w.final_comment(1, &head);
+    assert!(comment.body.contains("live/dev/app"), "{}", comment.body);
+    assert!(
+        comment.body.contains("null_resource.app will be created"),
+        "{}",
+        comment.body
+    );
+    assert!(
+        comment.body.contains(r#"triggers.image = "v2""#),
+        "{}",
+        comment.body
+    );
+    assert!(comment.body.contains("```mermaid"), "{}", comment.body);
+    assert!(!comment.body.contains("live/prod"), "{}", comment.body);
+    // The live form came first: the same comment, edited, never a second one.
+    assert!(
+        comment.edits() >= 1,
+        "the comment was never edited in place"
+    );
+    assert!(
+        comment.previous_bodies[0].contains("⏳ planning"),
+        "{:?}",
+        comment.previous_bodies
+    );
+    assert_eq!(w.github.with_state(|s| live_comments(s, 1).len()), 1);
+
+    let done = |name: &'static str| {
+        w.github
+            .wait_for(WAIT, |s| {
+                s.check_runs
+                    .values()
+                    .find(|c| {
+                        c.repo == REPO
+                            && c.head_sha == head
+                            && c.name == name
+                            && c.status == "completed"
+                    })
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("{name} never completed:\n{}", w.service.log()))
+    };
+    let plan = done("slipway/plan");
+    assert_eq!(plan.conclusion.as_deref(), Some("success"), "{plan:?}");
+    let policy = done("slipway/policy");
+    assert_eq!(policy.conclusion.as_deref(), Some("success"), "{policy:?}");
+    w.github.assert_no_violations();
+}
+
+#[test]
+fn a_duplicate_delivery_makes_no_second_job() {
+    let w = world();
+    let url = format!("file://{}", w.origin.path().display());
+    let payload = pull_request_payload(
+        "labeled",
+        REPO,
+        &url,
+        99,
+        &"c".repeat(40),
+        "main",
+        &w.base,
+        false,
+    );
+    let id = "11111111-2222-4333-8444-555555555555";
+    let (first, _) = w.service.deliver_as(id, "pull_request", &payload);
+    let (second, body) = w.service.deliver_as(id, "pull_request", &payload);
+    assert_eq!((first, second), (202, 200), "{body}");
+    assert!(body.contains("already recorded"), "{body}");
+}
+
+#[test]
+fn bad_deliveries_are_refused_and_nothing_is_stored() {
+    let w = world();
+    let body = br#"{"zen":"Design for failure."}"#;
+    let headers = |sig: &'static str| {
+        vec![
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "aaaaaaaa-0000-4000-8000-000000000001"),
+            ("X-Hub-Signature-256", sig),
+        ]
+    };
+    let (status, _) = w.service.post(
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "aaaaaaaa-0000-4000-8000-000000000001"),
+        ],
+        body,
+    );
+    assert_eq!(status, 401, "no signature");
+    let (status, _) = w
+        .service
+        .post("/webhooks/github", &headers("sha256=00"), body);
+    assert_eq!(status, 401, "wrong signature");
+    let sig = webhook::server::sign(slipway_tests::service::SECRET.as_bytes(), b"{not json");
+    let (status, _) = w.service.post(
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "aaaaaaaa-0000-4000-8000-000000000001"),
+            ("X-Hub-Signature-256", &sig),
+        ],
+        b"{not json",
+    );
+    assert_eq!(status, 400, "malformed JSON");
+    let big = vec![b' '; webhook::server::MAX_BODY_BYTES + 1];
+    let (status, _) = w
+        .service
+        .post("/webhooks/github", &headers("sha256=00"), &big);
+    assert_eq!(status, 413, "over 25 MB");
+    // None of them was recorded: the same id with a good signature is new.
+    let (status, answer) = w.service.deliver_as(
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "ping",
+        &serde_json::json!({"zen": "Design for failure."}),
+    );
+    assert_eq!(status, 202, "{answer}");
+    // An event Slipway does not act on is recorded all the same.
+    let (status, _) = w
+        .service
+        .deliver("star", &serde_json::json!({"action": "created"}));
+    assert_eq!(status, 202);
+    let (status, ready) = w.service.get("/readyz");
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(w.service.get("/healthz").0, 200);
+}
+
+#[test]
+fn a_new_push_edits_the_same_comment_and_nothing_of_the_old_plan_is_posted_after() {
+    let w = world();
+    let first = w.push(
+        2,
+        &[("live/dev/network/terragrunt.hcl", "\"dev\"", "\"dev-a\"")],
+    );
+    assert_eq!(w.deliver_pr("opened", 2, &first).0, 202);
+    let second = w.push(
+        2,
+        &[("live/dev/network/terragrunt.hcl", "\"dev-a\"", "\"dev-b\"")],
+    );
+    assert_eq!(w.deliver_pr("synchronize", 2, &second).0, 202);
+    let comment = w.final_comment(2, &second);
+    assert!(
+        comment.body.contains(r#"triggers.name = "dev-b""#),
+        "{}",
+        comment.body
+    );
+    // Give a straggler of the first plan time to post, then look: one comment, at the new head.
+    std::thread::sleep(Duration::from_secs(3));
+    let comments = w.github.with_state(|s| live_comments(s, 2));
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    assert!(
+        comments[0].body.contains(&second[..7]),
+        "the comment went back to the old head: {}",
+        comments[0].body
+    );
+    let new_check = w.github.with_state(|s| {
+        s.check_runs
+            .values()
+            .any(|c| c.head_sha == second && c.name == "slipway/plan")
+    });
+    assert!(new_check, "no check run on the new head");
+    w.github.assert_no_violations();
+}
+
+#[test]
+fn a_review_longer_than_one_comment_is_split_and_every_part_fits() {
+    let w = world();
+    // Three units, each with a map input of 600 long entries: far over one comment.
+    let extra: String = (0..600)
+        .map(|i| format!("    key_{i:04} = \"{}\"\n", "x".repeat(40)))
+        .collect();
+    let units = ["live/dev/big-a", "live/dev/big-b", "live/dev/big-c"];
+    let mut edits = Vec::new();
+    let bodies: Vec<(String, String)> = units
+        .iter()
+        .map(|u| {
+            (
+                format!("{u}/terragrunt.hcl"),
+                format!(
+                    "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//app\"\n}}\n\ninputs = {{\n  vpc_id = \"vpc-big\"\n  image  = \"v1\"\n  extra = {{\n{extra}  }}\n}}\n"
+                ),
+            )
+        })
+        .collect();
+    for (path, body) in &bodies {
+        edits.push((path.as_str(), "", body.as_str()));
+    }
+    let head = w.push(3, &edits);
+    assert_eq!(w.deliver_pr("opened", 3, &head).0, 202);
+    let first = w.final_comment(3, &head);
+    let parts = w
+        .github
+        .wait_for(WAIT, |s| {
+            let parts = live_comments(s, 3);
+            let all_in = units.iter().all(|u| {
+                parts
+                    .iter()
+                    .any(|p| p.body.contains(&format!("<code>{u}</code>")))
+            });
+            (parts.len() > 1 && all_in && parts.iter().all(|c| !c.body.contains("⏳")))
+                .then_some(parts)
+        })
+        .unwrap_or_else(|| panic!("the review was not split: {}", first.body.len()));
+    for (i, p) in parts.iter().enumerate() {
+        let chars = p.body.chars().count();
+        assert!(chars < 65_536, "part {i} has {chars} characters");
+        assert_eq!(
+            p.body.matches("```").count() % 2,
+            0,
+            "part {i} breaks a code fence"
+        );
+        assert_eq!(
+            p.body.matches("<details").count(),
+            p.body.matches("</details>").count(),
+            "part {i} breaks a <details> block"
+        );
+    }
+    assert!(
+        parts[1].body.contains("continued (2 of"),
+        "{}",
+        parts[1].body
+    );
+    w.github.assert_no_violations();
+}
+
+#[test]
+fn an_invalid_slipway_toml_is_named_in_the_comment_and_nothing_is_planned() {
+    let w = world();
+    let head = w.push(
+        4,
+        &[(
+            "slipway.toml",
+            "apply = \"command\"",
+            "apply = \"command\"\naproval = 1",
+        )],
+    );
+    assert_eq!(w.deliver_pr("opened", 4, &head).0, 202);
+    let comment = w
+        .github
+        .wait_for(WAIT, |s| {
+            live_comments(s, 4)
+                .into_iter()
+                .next()
+                .filter(|c| c.body.contains("aproval"))
+        })
+        .unwrap_or_else(|| panic!("no comment naming the key:\n{}", w.service.log()));
+    assert!(
+        comment.body.contains("No unit was planned"),
+        "{}",
+        comment.body
+    );
+    assert!(comment.body.contains("line"), "{}", comment.body);
+    let plan = w
+        .github
+        .wait_for(WAIT, |s| {
+            s.check_runs
+                .values()
+                .find(|c| c.head_sha == head && c.name == "slipway/plan" && c.status == "completed")
+                .cloned()
+        })
+        .expect("the plan check completes");
+    assert_eq!(plan.conclusion.as_deref(), Some("failure"));
+}
