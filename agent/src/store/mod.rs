@@ -10,6 +10,7 @@
 //! service converts a delivery into a [`NewJob`] at its edge.
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::fmt;
@@ -28,22 +29,27 @@ pub struct RepoName(String);
 
 impl RepoName {
     /// `owner/name`: exactly one `/`, neither side empty, no whitespace or control characters.
-    pub fn parse(s: &str) -> Result<RepoName, String> {
+    pub fn parse(s: &str) -> std::result::Result<RepoName, String> {
         let ok = s.split('/').count() == 2
             && s.split('/').all(|p| !p.is_empty() && p != "." && p != "..")
             && !s.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             Ok(RepoName(s.to_string()))
         } else {
-            Err(format!("{s:?} is not a repository name of the form owner/name"))
+            Err(format!(
+                "{s:?} is not a repository name of the form owner/name"
+            ))
         }
     }
+    /// The name as written, `owner/name`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The part before the `/`.
     pub fn owner(&self) -> &str {
         self.0.split('/').next().unwrap_or_default()
     }
+    /// The part after the `/`.
     pub fn name(&self) -> &str {
         self.0.split('/').nth(1).unwrap_or_default()
     }
@@ -72,15 +78,18 @@ impl fmt::Display for PrNumber {
 pub struct CommitSha(String);
 
 impl CommitSha {
-    pub fn parse(s: &str) -> Result<CommitSha, String> {
+    /// A full commit id as GitHub writes it; anything else is refused.
+    pub fn parse(s: &str) -> std::result::Result<CommitSha, String> {
         let ok = (s.len() == 40 || s.len() == 64)
-            && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if ok {
             Ok(CommitSha(s.to_string()))
         } else {
             Err(format!("{s:?} is not a full commit id"))
         }
     }
+    /// The full id.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -113,6 +122,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Every kind, for parsing and exhaustive tests.
     pub const ALL: [JobKind; 5] = [
         JobKind::Plan,
         JobKind::Close,
@@ -120,6 +130,7 @@ impl JobKind {
         JobKind::Command,
         JobKind::ApplyStage,
     ];
+    /// The name the store writes in `jobs.kind`.
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Plan => "plan",
@@ -129,6 +140,7 @@ impl JobKind {
             JobKind::ApplyStage => "apply_stage",
         }
     }
+    /// The kind [`JobKind::as_str`] names.
     pub fn parse(s: &str) -> Option<JobKind> {
         JobKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -138,14 +150,20 @@ impl JobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
+    /// Waiting for a worker.
     Queued,
+    /// Claimed by a worker whose lease may have run out.
     Running,
+    /// Finished: the work was done.
     Done,
+    /// Finished: the work failed, or no worker finished it within [`MAX_ATTEMPTS`] claims.
     Failed,
+    /// Finished: superseded by a newer head, or cancelled with its pull request.
     Cancelled,
 }
 
 impl JobState {
+    /// Every state, for parsing and exhaustive tests.
     pub const ALL: [JobState; 5] = [
         JobState::Queued,
         JobState::Running,
@@ -153,6 +171,7 @@ impl JobState {
         JobState::Failed,
         JobState::Cancelled,
     ];
+    /// The name the store writes in `jobs.state`.
     pub fn as_str(self) -> &'static str {
         match self {
             JobState::Queued => "queued",
@@ -162,23 +181,29 @@ impl JobState {
             JobState::Cancelled => "cancelled",
         }
     }
+    /// The state [`JobState::as_str`] names.
     pub fn parse(s: &str) -> Option<JobState> {
         JobState::ALL.into_iter().find(|k| k.as_str() == s)
     }
     /// Done, failed or cancelled: nothing more happens to the job.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Done | JobState::Failed | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
     }
 }
 
 /// A webhook delivery as received (its id is `X-GitHub-Delivery`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// `X-GitHub-Delivery`: the same for a redelivery.
     pub id: String,
     /// The event name (`pull_request`, `issue_comment`, ...).
     pub event: String,
     /// The payload's `action`, when it has one.
     pub action: Option<String>,
+    /// The repository the event is about, when it is about one.
     pub repo: Option<RepoName>,
     /// Whether Slipway acts on this event (unhandled events are recorded all the same).
     pub handled: bool,
@@ -189,9 +214,13 @@ pub struct Delivery {
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
+    /// What the job does.
     pub kind: JobKind,
+    /// The repository it acts on.
     pub repo: RepoName,
+    /// The pull request, for jobs about one.
     pub pr: Option<PrNumber>,
+    /// The commit it acts on (a pull request's head, a pushed commit).
     pub head: Option<CommitSha>,
     /// What the job needs, in Slipway's own terms (the converted event).
     pub payload: serde_json::Value,
@@ -200,17 +229,27 @@ pub struct NewJob {
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
+    /// The store's id: jobs are claimed in the order of their ids.
     pub id: i64,
+    /// What the job does.
     pub kind: JobKind,
+    /// The repository it acts on.
     pub repo: RepoName,
+    /// The pull request, for jobs about one.
     pub pr: Option<PrNumber>,
+    /// The commit it acts on.
     pub head: Option<CommitSha>,
+    /// What the job needs, as [`NewJob::payload`] gave it.
     pub payload: serde_json::Value,
+    /// Where the job is in its life.
     pub state: JobState,
     /// How many times a worker claimed it (1 on the first run).
     pub attempts: u32,
+    /// The worker that claimed it last (kept after it finished).
     pub lease_holder: Option<String>,
+    /// When the last lease runs or ran out, in milliseconds since the Unix epoch.
     pub lease_expires_at_ms: Option<i64>,
+    /// When it was enqueued, in milliseconds since the Unix epoch.
     pub created_at_ms: i64,
     /// The outcome written when the job finished.
     pub outcome: Option<String>,
@@ -240,33 +279,57 @@ pub enum Lease {
 /// One unit's run within a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
+    /// The job the run belongs to.
     pub job: i64,
+    /// The unit's path in the repository.
     pub unit: String,
+    /// The environment the unit belongs to, when it belongs to one.
     pub env: Option<String>,
     /// `plan` or `apply`.
     pub action: String,
     /// `planning`, `planned`, `failed`, `applied`, ...
     pub state: String,
+    /// The checksum of the saved plan an apply must match.
     pub plan_checksum: Option<String>,
+    /// When the run started, in milliseconds since the Unix epoch.
     pub started_at_ms: Option<i64>,
+    /// When the run finished, in milliseconds since the Unix epoch.
     pub finished_at_ms: Option<i64>,
+    /// What came of it, in a line.
     pub outcome: Option<String>,
 }
 
 /// A store error: the database could not be reached or answered unexpectedly.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database failed or refused a statement.
     #[error("the store's database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The migrations could not be applied.
     #[error("the store's migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse (the message names the row and column).
     #[error("the store holds a value it cannot read: {0}")]
     Corrupt(String),
+    /// The store's URL or location is unusable.
     #[error("{0}")]
     Config(String),
+    /// The database answers but is not ready for use (migrations missing).
+    #[error("the store is not ready: {0}")]
+    NotReady(String),
+    /// A caller's value the store cannot hold (a number out of range, a state `finish` cannot
+    /// set).
+    #[error("the store refuses a value: {0}")]
+    Invalid(String),
 }
 
+/// A store result.
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// How many times a job is claimed at most. A job whose lease ran out after its last attempt
+/// is not claimed again but failed ("gave up after 5 attempts"): a job that kills its worker
+/// every time must not take the queue down with it.
+pub const MAX_ATTEMPTS: u32 = 5;
 
 /// The durable store. Every method is one transaction.
 #[async_trait::async_trait]
@@ -280,21 +343,24 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>>;
 
     /// Claims the oldest claimable job: queued, or running with an expired lease. The job
-    /// becomes running, held by `worker` until now + `lease`, its attempts counted.
+    /// becomes running, held by `worker` until now + `lease`, its attempts counted. A job
+    /// whose lease expired after [`MAX_ATTEMPTS`] claims is failed instead. Two workers, even
+    /// in two processes on one database, never hold the same job at once.
     async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>>;
 
     /// Extends `worker`'s lease on `job` to now + `lease`, or says why it cannot.
     async fn renew(&self, job: i64, worker: &str, lease: Duration) -> Result<Lease>;
 
     /// Finishes a job `worker` holds: `state` is done, failed or cancelled. `false` when the
-    /// worker no longer held it (nothing changed).
-    async fn finish(&self, job: i64, worker: &str, state: JobState, outcome: &str)
-        -> Result<bool>;
+    /// worker no longer held it, or it was cancelled meanwhile (nothing changed). A state that
+    /// is not final is [`StoreError::Invalid`].
+    async fn finish(&self, job: i64, worker: &str, state: JobState, outcome: &str) -> Result<bool>;
 
     /// Cancels the queued and running jobs of `kind` of a pull request (a closed pull
     /// request's plans); returns how many.
     async fn cancel_jobs(&self, repo: &RepoName, pr: PrNumber, kind: JobKind) -> Result<u64>;
 
+    /// The job of an id.
     async fn job(&self, id: i64) -> Result<Option<Job>>;
 
     /// The jobs of a pull request, oldest first.
@@ -326,8 +392,13 @@ pub trait Store: Send + Sync + fmt::Debug {
         -> Result<Option<u64>>;
 
     /// Remembers the id of the check run `name` on `head`.
-    async fn set_check_run(&self, repo: &RepoName, head: &CommitSha, name: &str, id: u64)
-        -> Result<()>;
+    async fn set_check_run(
+        &self,
+        repo: &RepoName,
+        head: &CommitSha,
+        name: &str,
+        id: u64,
+    ) -> Result<()>;
 }
 
 /// Opens the store a URL names, running its migrations: `sqlite://PATH` (created if missing)
@@ -336,7 +407,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open(url).await?))
     } else if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     } else {
         Err(StoreError::Config(format!(
             "the database URL must start with sqlite:// or postgres:// (it starts with {:?})",

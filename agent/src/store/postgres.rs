@@ -1,13 +1,470 @@
 //! The shared store: PostgreSQL, for several replicas on one queue.
+//!
+//! A claim is one `UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`: the
+//! row a worker is about to take is locked, so a second worker skips it and takes the next,
+//! and two processes never hold the same job at once. A plan job's supersede step takes a
+//! transaction-scoped advisory lock on its pull request, so that two deliveries for two heads
+//! of one pull request cannot each miss the other's job.
 
-use super::Result;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+use super::rows::{self, job_columns, JobRow, JobValues, RunRow};
+use super::{
+    now_ms, CommitSha, Delivery, Job, JobKind, JobState, Lease, NewJob, PrNumber, Recorded,
+    RepoName, Result, RunRecord, Store, StoreError,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connections in the pool of one process.
+const MAX_CONNECTIONS: u32 = 8;
 
 /// The PostgreSQL store.
-#[derive(Debug)]
-pub struct PgStore {}
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
 
 impl PgStore {
-    pub async fn open(_url: &str) -> Result<PgStore> {
-        todo!()
+    /// Connects to the database `url` names and applies the migrations it lacks.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        PgStore::migrated(pool).await
+    }
+
+    /// Like [`PgStore::open`], with every table in `schema` (created if missing): every pooled
+    /// connection's `search_path` is that schema. Tests open each store in a schema of its own
+    /// on one database; two stores opened on one schema share one queue, as two processes do.
+    /// `schema` is a plain lower-case identifier (`[a-z_][a-z0-9_]*`, at most 63 bytes).
+    pub async fn open_in_schema(url: &str, schema: &str) -> Result<PgStore> {
+        let plain = !schema.is_empty()
+            && schema.len() <= 63
+            && !schema.starts_with(|c: char| c.is_ascii_digit())
+            && schema
+                .bytes()
+                .all(|b| b == b'_' || b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !plain {
+            return Err(StoreError::Config(format!(
+                "{schema:?} is not a plain schema name ([a-z_][a-z0-9_]*)"
+            )));
+        }
+        let options = PgConnectOptions::from_str(url)?;
+        let mut conn = PgConnection::connect_with(&options).await?;
+        // The name was checked above: it needs no quoting and cannot close a quote.
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&mut conn)
+        .await?;
+        conn.close().await?;
+        let set_path: std::sync::Arc<str> = format!("SET search_path TO \"{schema}\"").into();
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .after_connect(move |conn, _| {
+                let set_path = set_path.clone();
+                Box::pin(async move {
+                    sqlx::query(AssertSqlSafe(set_path)).execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        PgStore::migrated(pool).await
+    }
+
+    async fn migrated(pool: PgPool) -> Result<PgStore> {
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The connection pool, for maintenance and tests that look at the rows themselves.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn job_row(row: &PgRow) -> Result<Job> {
+    JobRow {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        repo: row.try_get("repo")?,
+        pr: row.try_get("pr")?,
+        head: row.try_get("head")?,
+        payload: row.try_get("payload")?,
+        state: row.try_get("state")?,
+        attempts: i64::from(row.try_get::<i32, _>("attempts")?),
+        lease_holder: row.try_get("lease_holder")?,
+        lease_expires_at: row.try_get("lease_expires_at")?,
+        created_at: row.try_get("created_at")?,
+        outcome: row.try_get("outcome")?,
+    }
+    .into_job()
+}
+
+fn run_row(row: &PgRow) -> Result<RunRecord> {
+    Ok(RunRow {
+        job: row.try_get("job")?,
+        unit: row.try_get("unit")?,
+        env: row.try_get("env")?,
+        action: row.try_get("action")?,
+        state: row.try_get("state")?,
+        plan_checksum: row.try_get("plan_checksum")?,
+        started: row.try_get("started")?,
+        finished: row.try_get("finished")?,
+        outcome: row.try_get("outcome")?,
+    }
+    .into())
+}
+
+/// Inserts `jobs` (of `delivery`, if any) inside the caller's write transaction: a plan job
+/// first cancels the active plan jobs of its pull request for other heads; a job equal to an
+/// active one is not made (the partial unique index refuses it).
+async fn insert_jobs(
+    conn: &mut PgConnection,
+    delivery: Option<&str>,
+    jobs: &[NewJob],
+    now: i64,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let values = JobValues::of(job)?;
+        if let Some((pr, head)) = values.supersedes() {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('slipway.plan'), hashtext($1))")
+                .bind(format!("{}#{pr}", values.repo))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "UPDATE jobs SET state = 'cancelled', outcome = $1, updated_at = $2 \
+                 WHERE repo = $3 AND pr = $4 AND kind = 'plan' \
+                   AND state IN ('queued', 'running') AND (head IS NULL OR head <> $5)",
+            )
+            .bind(rows::superseded_by(head))
+            .bind(now)
+            .bind(&values.repo)
+            .bind(pr)
+            .bind(head)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs (delivery, kind, repo, pr, head, payload, state, attempts, \
+                               created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(delivery)
+        .bind(values.kind)
+        .bind(&values.repo)
+        .bind(values.pr)
+        .bind(&values.head)
+        .bind(&values.payload)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        ids.extend(id);
+    }
+    Ok(ids)
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn record_delivery(&self, delivery: &Delivery, jobs: &[NewJob]) -> Result<Recorded> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO deliveries (id, event, action, repo, handled, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&delivery.id)
+        .bind(&delivery.event)
+        .bind(&delivery.action)
+        .bind(delivery.repo.as_ref().map(RepoName::as_str))
+        .bind(delivery.handled)
+        .bind(delivery.received_at_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            tx.rollback().await?;
+            return Ok(Recorded::Duplicate);
+        }
+        let ids = insert_jobs(&mut tx, Some(&delivery.id), jobs, now).await?;
+        tx.commit().await?;
+        Ok(Recorded::New { jobs: ids })
+    }
+
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let ids = insert_jobs(&mut tx, None, jobs, now_ms()).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed', outcome = $1, updated_at = $2 \
+             WHERE id IN (SELECT id FROM jobs \
+                          WHERE state = 'running' AND lease_expires_at < $3 AND attempts >= $4 \
+                          FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(rows::gave_up())
+        .bind(now)
+        .bind(now)
+        .bind(rows::max_attempts())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(concat!(
+            "UPDATE jobs SET state = 'running', lease_holder = $1, lease_expires_at = $2, \
+                             attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE (state = 'queued' OR (state = 'running' AND lease_expires_at < $4)) \
+                           AND attempts < $5 \
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING ",
+            job_columns!()
+        ))
+        .bind(worker)
+        .bind(rows::expiry(now, lease))
+        .bind(now)
+        .bind(now)
+        .bind(rows::max_attempts())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.as_ref().map(job_row).transpose()
+    }
+
+    async fn renew(&self, job: i64, worker: &str, lease: Duration) -> Result<Lease> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+             WHERE id = $3 AND state = 'running' AND lease_holder = $4",
+        )
+        .bind(rows::expiry(now, lease))
+        .bind(now)
+        .bind(job)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let lease = if held == 1 {
+            Lease::Held
+        } else {
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
+                .bind(job)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if state.as_deref() == Some(JobState::Cancelled.as_str()) {
+                Lease::Cancelled
+            } else {
+                Lease::Lost
+            }
+        };
+        tx.commit().await?;
+        Ok(lease)
+    }
+
+    async fn finish(&self, job: i64, worker: &str, state: JobState, outcome: &str) -> Result<bool> {
+        rows::check_final(state)?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = $1, outcome = $2, updated_at = $3 \
+             WHERE id = $4 AND state = 'running' AND lease_holder = $5",
+        )
+        .bind(state.as_str())
+        .bind(outcome)
+        .bind(now_ms())
+        .bind(job)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn cancel_jobs(&self, repo: &RepoName, pr: PrNumber, kind: JobKind) -> Result<u64> {
+        let cancelled = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', outcome = $1, updated_at = $2 \
+             WHERE repo = $3 AND pr = $4 AND kind = $5 AND state IN ('queued', 'running')",
+        )
+        .bind(rows::CANCELLED)
+        .bind(now_ms())
+        .bind(repo.as_str())
+        .bind(rows::pr_value(pr)?)
+        .bind(kind.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(cancelled)
+    }
+
+    async fn job(&self, id: i64) -> Result<Option<Job>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(job_row).transpose()
+    }
+
+    async fn jobs_of_pr(&self, repo: &RepoName, pr: PrNumber) -> Result<Vec<Job>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE repo = $1 AND pr = $2 ORDER BY id"
+        ))
+        .bind(repo.as_str())
+        .bind(rows::pr_value(pr)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_row).collect()
+    }
+
+    async fn queue_depth(&self) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    async fn has_delivery(&self, id: &str) -> Result<bool> {
+        let found: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(found)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        rows::check_applied(&MIGRATOR, &applied)
+    }
+
+    async fn record_run(&self, run: &RunRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO runs (job, unit, env, action, state, plan_checksum, started, finished, \
+                               outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (job, unit) DO UPDATE SET \
+                 env = excluded.env, action = excluded.action, state = excluded.state, \
+                 plan_checksum = excluded.plan_checksum, started = excluded.started, \
+                 finished = excluded.finished, outcome = excluded.outcome",
+        )
+        .bind(run.job)
+        .bind(&run.unit)
+        .bind(&run.env)
+        .bind(&run.action)
+        .bind(&run.state)
+        .bind(&run.plan_checksum)
+        .bind(run.started_at_ms)
+        .bind(run.finished_at_ms)
+        .bind(&run.outcome)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn runs(&self, job: i64) -> Result<Vec<RunRecord>> {
+        let rows = sqlx::query(
+            "SELECT job, unit, env, action, state, plan_checksum, started, finished, outcome \
+             FROM runs WHERE job = $1 ORDER BY unit",
+        )
+        .bind(job)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_row).collect()
+    }
+
+    async fn comments(&self, repo: &RepoName, pr: PrNumber) -> Result<Vec<u64>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT comment_id FROM comments WHERE repo = $1 AND pr = $2 ORDER BY position",
+        )
+        .bind(repo.as_str())
+        .bind(rows::pr_value(pr)?)
+        .fetch_all(&self.pool)
+        .await?;
+        ids.into_iter()
+            .map(|id| rows::id_of(id, "comment"))
+            .collect()
+    }
+
+    async fn set_comments(&self, repo: &RepoName, pr: PrNumber, ids: &[u64]) -> Result<()> {
+        let pr = rows::pr_value(pr)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM comments WHERE repo = $1 AND pr = $2")
+            .bind(repo.as_str())
+            .bind(pr)
+            .execute(&mut *tx)
+            .await?;
+        for (position, id) in (0i32..).zip(ids) {
+            sqlx::query(
+                "INSERT INTO comments (repo, pr, position, comment_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(repo.as_str())
+            .bind(pr)
+            .bind(position)
+            .bind(rows::id_value(*id, "comment")?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn check_run(
+        &self,
+        repo: &RepoName,
+        head: &CommitSha,
+        name: &str,
+    ) -> Result<Option<u64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT check_run_id FROM check_runs WHERE repo = $1 AND head = $2 AND name = $3",
+        )
+        .bind(repo.as_str())
+        .bind(head.as_str())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        id.map(|id| rows::id_of(id, "check run")).transpose()
+    }
+
+    async fn set_check_run(
+        &self,
+        repo: &RepoName,
+        head: &CommitSha,
+        name: &str,
+        id: u64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO check_runs (repo, head, name, check_run_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (repo, head, name) DO UPDATE SET check_run_id = excluded.check_run_id",
+        )
+        .bind(repo.as_str())
+        .bind(head.as_str())
+        .bind(name)
+        .bind(rows::id_value(id, "check run")?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

@@ -1,0 +1,211 @@
+//! What both stores share: a job row as read, its checked conversion into a [`Job`], the
+//! conversion of arguments into column values, and the texts the queue writes as outcomes.
+//! The SQL lives with each store; only the dialect differs.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+
+use super::{
+    CommitSha, JobKind, JobState, NewJob, PrNumber, RepoName, Result, StoreError, MAX_ATTEMPTS,
+};
+use super::{Job, RunRecord};
+
+/// The columns of `jobs` a [`Job`] is read from, in the order both stores select them.
+macro_rules! job_columns {
+    () => {
+        "id, kind, repo, pr, head, payload, state, attempts, lease_holder, lease_expires_at, \
+         created_at, outcome"
+    };
+}
+pub(super) use job_columns;
+
+/// A `jobs` row as the database returned it, before its values are checked.
+pub(super) struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub repo: String,
+    pub pr: Option<i64>,
+    pub head: Option<String>,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub lease_holder: Option<String>,
+    pub lease_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub outcome: Option<String>,
+}
+
+impl JobRow {
+    /// The job, or [`StoreError::Corrupt`] naming the job and the column that does not parse.
+    pub fn into_job(self) -> Result<Job> {
+        let id = self.id;
+        let corrupt = |column: &str, why: String| {
+            StoreError::Corrupt(format!("job {id}, column {column}: {why}"))
+        };
+        let kind = JobKind::parse(&self.kind)
+            .ok_or_else(|| corrupt("kind", format!("{:?} is not a job kind", self.kind)))?;
+        let state = JobState::parse(&self.state)
+            .ok_or_else(|| corrupt("state", format!("{:?} is not a job state", self.state)))?;
+        let repo = RepoName::parse(&self.repo).map_err(|e| corrupt("repo", e))?;
+        let pr = self
+            .pr
+            .map(|pr| {
+                u64::try_from(pr)
+                    .map(PrNumber)
+                    .map_err(|_| corrupt("pr", format!("{pr} is not a pull request number")))
+            })
+            .transpose()?;
+        let head = self
+            .head
+            .as_deref()
+            .map(CommitSha::parse)
+            .transpose()
+            .map_err(|e| corrupt("head", e))?;
+        let payload = serde_json::from_str(&self.payload)
+            .map_err(|e| corrupt("payload", format!("not JSON: {e}")))?;
+        let attempts = u32::try_from(self.attempts)
+            .map_err(|_| corrupt("attempts", format!("{} is not a count", self.attempts)))?;
+        Ok(Job {
+            id,
+            kind,
+            repo,
+            pr,
+            head,
+            payload,
+            state,
+            attempts,
+            lease_holder: self.lease_holder,
+            lease_expires_at_ms: self.lease_expires_at,
+            created_at_ms: self.created_at,
+            outcome: self.outcome,
+        })
+    }
+}
+
+/// A [`NewJob`] as column values.
+pub(super) struct JobValues {
+    pub kind: &'static str,
+    pub repo: String,
+    pub pr: Option<i64>,
+    pub head: Option<String>,
+    pub payload: String,
+}
+
+impl JobValues {
+    pub fn of(job: &NewJob) -> Result<JobValues> {
+        Ok(JobValues {
+            kind: job.kind.as_str(),
+            repo: job.repo.as_str().to_string(),
+            pr: job.pr.map(pr_value).transpose()?,
+            head: job.head.as_ref().map(|h| h.as_str().to_string()),
+            payload: serde_json::to_string(&job.payload)
+                .map_err(|e| StoreError::Invalid(format!("a job's payload: {e}")))?,
+        })
+    }
+
+    /// The pull request and head a plan job supersedes others with, when it is one.
+    pub fn supersedes(&self) -> Option<(i64, &str)> {
+        match (self.kind == JobKind::Plan.as_str(), self.pr, &self.head) {
+            (true, Some(pr), Some(head)) => Some((pr, head.as_str())),
+            _ => None,
+        }
+    }
+}
+
+/// A `runs` row as the database returned it.
+pub(super) struct RunRow {
+    pub job: i64,
+    pub unit: String,
+    pub env: Option<String>,
+    pub action: String,
+    pub state: String,
+    pub plan_checksum: Option<String>,
+    pub started: Option<i64>,
+    pub finished: Option<i64>,
+    pub outcome: Option<String>,
+}
+
+impl From<RunRow> for RunRecord {
+    fn from(r: RunRow) -> RunRecord {
+        RunRecord {
+            job: r.job,
+            unit: r.unit,
+            env: r.env,
+            action: r.action,
+            state: r.state,
+            plan_checksum: r.plan_checksum,
+            started_at_ms: r.started,
+            finished_at_ms: r.finished,
+            outcome: r.outcome,
+        }
+    }
+}
+
+/// A pull request number as a column value (`BIGINT` is signed).
+pub(super) fn pr_value(pr: PrNumber) -> Result<i64> {
+    i64::try_from(pr.0)
+        .map_err(|_| StoreError::Invalid(format!("pull request {pr} is out of range")))
+}
+
+/// A GitHub id (comment, check run) as a column value.
+pub(super) fn id_value(id: u64, what: &str) -> Result<i64> {
+    i64::try_from(id).map_err(|_| StoreError::Invalid(format!("{what} id {id} is out of range")))
+}
+
+/// A GitHub id read back.
+pub(super) fn id_of(value: i64, what: &str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} id {value} is negative")))
+}
+
+/// The attempts limit as a column value.
+pub(super) fn max_attempts() -> i64 {
+    i64::from(MAX_ATTEMPTS)
+}
+
+/// When a lease taken at `now` for `lease` runs out.
+pub(super) fn expiry(now: i64, lease: Duration) -> i64 {
+    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The outcome of a plan job a newer head made obsolete.
+pub(super) fn superseded_by(head: &str) -> String {
+    format!("superseded by {head}")
+}
+
+/// The outcome of a job no worker finished within [`MAX_ATTEMPTS`] claims.
+pub(super) fn gave_up() -> String {
+    format!("gave up after {MAX_ATTEMPTS} attempts")
+}
+
+/// The outcome of a job [`super::Store::cancel_jobs`] cancelled.
+pub(super) const CANCELLED: &str = "cancelled";
+
+/// Refuses a state `finish` cannot set.
+pub(super) fn check_final(state: JobState) -> Result<()> {
+    if state.is_final() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "a job cannot be finished as {}",
+            state.as_str()
+        )))
+    }
+}
+
+/// Checks that every migration `migrator` embeds is among the `applied` versions.
+pub(super) fn check_applied(migrator: &Migrator, applied: &[i64]) -> Result<()> {
+    let missing: Vec<String> = migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+        .map(|m| format!("{} ({})", m.version, m.description))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::NotReady(format!(
+            "migrations not applied: {}",
+            missing.join(", ")
+        )))
+    }
+}
