@@ -136,6 +136,11 @@ impl Service {
         }
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("a running slipway")
+    }
+
     pub fn addr(&self) -> &str {
         self.addr.as_deref().expect("slipway serve's address")
     }
@@ -242,4 +247,115 @@ pub fn pull_request_payload(
         "repository": {"full_name": repo, "clone_url": clone_url, "default_branch": "main"},
         "sender": user
     })
+}
+
+/// The repository GitHub would host for the service to fetch: `main` stays at the base and each
+/// pull request's head is `refs/pull/<n>/head`, as GitHub keeps them.
+pub struct Origin {
+    dir: tempfile::TempDir,
+    /// The base commit (`main`).
+    pub base: String,
+    lock: std::sync::Mutex<()>,
+}
+
+impl Origin {
+    /// Takes over `repo`, committing what it holds as the base.
+    pub fn new(repo: crate::TempRepo) -> Origin {
+        let base = repo.commit("infrastructure");
+        let crate::TempRepo { dir, .. } = repo;
+        Origin {
+            dir,
+            base,
+            lock: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// The URL the service fetches.
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.path().display())
+    }
+
+    /// Commits `edits` (path, text to replace or `""` for a new file, new text) on top of pull
+    /// request `pr`'s head (or the base) as its new head; returns the commit id.
+    pub fn push(&self, pr: u64, edits: &[(&str, &str, &str)]) -> String {
+        let _serial = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let git = git2::Repository::open(self.dir.path()).expect("open the repository");
+        let base = git2::Oid::from_str(&self.base).expect("base id");
+        let start = git
+            .find_reference(&format!("refs/pull/{pr}/head"))
+            .ok()
+            .and_then(|r| r.target())
+            .unwrap_or(base);
+        let mut tree = git
+            .find_commit(start)
+            .expect("start commit")
+            .tree()
+            .expect("tree");
+        for (path, from, to) in edits {
+            let old = tree
+                .get_path(Path::new(path))
+                .ok()
+                .map(|e| {
+                    let blob = git.find_blob(e.id()).expect("blob");
+                    String::from_utf8_lossy(blob.content()).into_owned()
+                })
+                .unwrap_or_default();
+            let new = if from.is_empty() {
+                to.to_string()
+            } else {
+                assert!(old.contains(from), "{path} has no {from:?}");
+                old.replacen(from, to, 1)
+            };
+            tree = write_path(&git, &tree, path, &new);
+        }
+        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+        let parent = git.find_commit(start).expect("parent");
+        let id = git
+            .commit(None, &sig, &sig, &format!("pr {pr}"), &tree, &[&parent])
+            .expect("commit");
+        git.reference(
+            &format!("refs/pull/{pr}/head"),
+            id,
+            true,
+            "pull request head",
+        )
+        .expect("pull ref");
+        id.to_string()
+    }
+}
+
+fn write_path<'r>(
+    repo: &'r git2::Repository,
+    tree: &git2::Tree<'r>,
+    path: &str,
+    content: &str,
+) -> git2::Tree<'r> {
+    let (first, rest) = match path.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (path, None),
+    };
+    let mut builder = repo.treebuilder(Some(tree)).expect("treebuilder");
+    match rest {
+        None => {
+            let blob = repo.blob(content.as_bytes()).expect("blob");
+            builder.insert(first, blob, 0o100644).expect("insert");
+        }
+        Some(rest) => {
+            let sub = match tree
+                .get_name(first)
+                .and_then(|e| repo.find_tree(e.id()).ok())
+            {
+                Some(t) => t,
+                None => repo
+                    .find_tree(repo.treebuilder(None).expect("tb").write().expect("empty"))
+                    .expect("empty tree"),
+            };
+            let new = write_path(repo, &sub, rest, content);
+            builder
+                .insert(first, new.id(), 0o040000)
+                .expect("insert dir");
+        }
+    }
+    repo.find_tree(builder.write().expect("write tree"))
+        .expect("tree")
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use slipway_tests::github::{Comment, FakeGithub, PullSpec, State, TOKEN};
 use slipway_tests::moto::{Moto, BASE_KEY_ID, BASE_SECRET};
-use slipway_tests::service::{pull_request_payload, Service};
+use slipway_tests::service::{pull_request_payload, Origin, Service};
 use slipway_tests::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
 
 const REPO: &str = "acme/infra";
@@ -22,13 +22,10 @@ struct World {
     github: FakeGithub,
     /// Keeps the emulator up for the service.
     _moto: Moto,
-    /// The repository GitHub would host (a work tree; `main` stays at the base).
-    origin: tempfile::TempDir,
-    base: String,
+    /// The repository GitHub would host.
+    origin: Origin,
     service: Service,
     _data: tempfile::TempDir,
-    /// Serialises the tests' commits to the one repository.
-    git: std::sync::Mutex<()>,
 }
 
 fn world() -> &'static World {
@@ -43,19 +40,15 @@ fn world() -> &'static World {
                 &format!("slipway-state-{env}"),
             );
         }
-        let repo = repository(&moto);
-        let base = repo.commit("infrastructure");
-        let TempRepo { dir: origin, .. } = repo;
+        let origin = Origin::new(repository(&moto));
         let data = tempfile::tempdir().expect("data directory");
         let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
         World {
             github,
             _moto: moto,
             origin,
-            base,
             service,
             _data: data,
-            git: std::sync::Mutex::new(()),
         }
     })
 }
@@ -191,70 +184,29 @@ inputs = {
 }
 
 impl World {
-    /// Commits `edits` on top of the base as pull request `pr`'s head (`refs/pull/<pr>/head`,
-    /// as GitHub keeps it), leaving `main` at the base; returns the head commit.
-    fn push(&self, pr: u64, edits: &[(&str, &str, &str)]) -> String {
-        let _serial = self.git.lock().unwrap_or_else(|e| e.into_inner());
-        let git = git2::Repository::open(self.origin.path()).expect("open the repository");
-        let base = git2::Oid::from_str(&self.base).expect("base id");
-        let start = git
-            .find_reference(&format!("refs/pull/{pr}/head"))
-            .ok()
-            .and_then(|r| r.target())
-            .unwrap_or(base);
-        let mut tree = git
-            .find_commit(start)
-            .expect("start commit")
-            .tree()
-            .expect("tree");
-        for (path, from, to) in edits {
-            let entry = tree.get_path(std::path::Path::new(path)).ok();
-            let old = entry
-                .map(|e| {
-                    let blob = git.find_blob(e.id()).expect("blob");
-                    String::from_utf8_lossy(blob.content()).into_owned()
-                })
-                .unwrap_or_default();
-            assert!(
-                old.contains(from) || from.is_empty(),
-                "{path} has no {from:?}"
-            );
-            let new = if from.is_empty() {
-                to.to_string()
-            } else {
-                old.replacen(from, to, 1)
-            };
-            tree = write_path(&git, &tree, path, &new);
-        }
-        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
-        let parent = git.find_commit(start).expect("parent");
-        let id = git
-            .commit(None, &sig, &sig, &format!("pr {pr}"), &tree, &[&parent])
-            .expect("commit");
-        git.reference(
-            &format!("refs/pull/{pr}/head"),
-            id,
-            true,
-            "pull request head",
-        )
-        .expect("pull ref");
-        id.to_string()
-    }
-
     /// Tells the service (and the fake GitHub) about pull request `pr` at `head`.
     fn deliver_pr(&self, action: &str, pr: u64, head: &str) -> (u16, String) {
         let mut spec = PullSpec::new(pr, head);
-        spec.base_sha = self.base.clone();
+        spec.base_sha = self.origin.base.clone();
         if self.github.with_state(|s| s.pull(REPO, pr).is_some()) {
             self.github
                 .update_pull(REPO, pr, |p| p.head_sha = head.to_string());
         } else {
             self.github.add_pull(REPO, spec);
         }
-        let url = format!("file://{}", self.origin.path().display());
+        let url = self.origin.url();
         self.service.deliver(
             "pull_request",
-            &pull_request_payload(action, REPO, &url, pr, head, "main", &self.base, false),
+            &pull_request_payload(
+                action,
+                REPO,
+                &url,
+                pr,
+                head,
+                "main",
+                &self.origin.base,
+                false,
+            ),
         )
     }
 
@@ -277,42 +229,6 @@ impl World {
     }
 }
 
-fn write_path<'r>(
-    repo: &'r git2::Repository,
-    tree: &git2::Tree<'r>,
-    path: &str,
-    content: &str,
-) -> git2::Tree<'r> {
-    let (first, rest) = match path.split_once('/') {
-        Some((a, b)) => (a, Some(b)),
-        None => (path, None),
-    };
-    let mut builder = repo.treebuilder(Some(tree)).expect("treebuilder");
-    match rest {
-        None => {
-            let blob = repo.blob(content.as_bytes()).expect("blob");
-            builder.insert(first, blob, 0o100644).expect("insert");
-        }
-        Some(rest) => {
-            let sub = tree
-                .get_name(first)
-                .and_then(|e| repo.find_tree(e.id()).ok());
-            let sub = match sub {
-                Some(t) => t,
-                None => repo
-                    .find_tree(repo.treebuilder(None).expect("tb").write().expect("empty"))
-                    .expect("empty tree"),
-            };
-            let new = write_path(repo, &sub, rest, content);
-            builder
-                .insert(first, new.id(), 0o040000)
-                .expect("insert dir");
-        }
-    }
-    repo.find_tree(builder.write().expect("write tree"))
-        .expect("tree")
-}
-
 /// The pull request's comments by Slipway that are not deleted.
 fn live_comments(s: &State, pr: u64) -> Vec<Comment> {
     s.comments_on(REPO, pr)
@@ -325,7 +241,9 @@ fn live_comments(s: &State, pr: u64) -> Vec<Comment> {
 #[test]
 fn an_opened_pull_request_gets_one_sticky_comment_and_both_check_runs() {
     let w = world();
-    let head = w.push(1, &[("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v2\"")]);
+    let head = w
+        .origin
+        .push(1, &[("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v2\"")]);
     let (status, body) = w.deliver_pr("opened", 1, &head);
     assert_eq!(status, 202, "{body}");
 
@@ -380,7 +298,7 @@ fn an_opened_pull_request_gets_one_sticky_comment_and_both_check_runs() {
 #[test]
 fn a_duplicate_delivery_makes_no_second_job() {
     let w = world();
-    let url = format!("file://{}", w.origin.path().display());
+    let url = w.origin.url();
     let payload = pull_request_payload(
         "labeled",
         REPO,
@@ -388,7 +306,7 @@ fn a_duplicate_delivery_makes_no_second_job() {
         99,
         &"c".repeat(40),
         "main",
-        &w.base,
+        &w.origin.base,
         false,
     );
     let id = "11111111-2222-4333-8444-555555555555";
@@ -458,12 +376,12 @@ fn bad_deliveries_are_refused_and_nothing_is_stored() {
 #[test]
 fn a_new_push_edits_the_same_comment_and_nothing_of_the_old_plan_is_posted_after() {
     let w = world();
-    let first = w.push(
+    let first = w.origin.push(
         2,
         &[("live/dev/network/terragrunt.hcl", "\"dev\"", "\"dev-a\"")],
     );
     assert_eq!(w.deliver_pr("opened", 2, &first).0, 202);
-    let second = w.push(
+    let second = w.origin.push(
         2,
         &[("live/dev/network/terragrunt.hcl", "\"dev-a\"", "\"dev-b\"")],
     );
@@ -515,7 +433,7 @@ fn a_review_longer_than_one_comment_is_split_and_every_part_fits() {
     for (path, body) in &bodies {
         edits.push((path.as_str(), "", body.as_str()));
     }
-    let head = w.push(3, &edits);
+    let head = w.origin.push(3, &edits);
     assert_eq!(w.deliver_pr("opened", 3, &head).0, 202);
     let first = w.final_comment(3, &head);
     let parts = w
@@ -556,7 +474,7 @@ fn a_review_longer_than_one_comment_is_split_and_every_part_fits() {
 #[test]
 fn an_invalid_slipway_toml_is_named_in_the_comment_and_nothing_is_planned() {
     let w = world();
-    let head = w.push(
+    let head = w.origin.push(
         4,
         &[(
             "slipway.toml",

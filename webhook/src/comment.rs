@@ -63,6 +63,9 @@ pub enum Outcome {
 #[derive(Serialize)]
 struct Marker<'a> {
     version: u32,
+    /// `review`: the sticky review and its continuations (other comments Slipway writes carry
+    /// other kinds).
+    kind: &'static str,
     head: &'a str,
     units: Vec<&'a str>,
     /// Set on continuation comments: the part's number (the first comment is part 1).
@@ -82,6 +85,8 @@ fn marker_line(marker: &Marker<'_>) -> String {
 /// What a Slipway comment's marker says, read back from a comment body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct MarkerInfo {
+    #[serde(default)]
+    pub kind: Option<String>,
     pub head: String,
     #[serde(default)]
     pub part: Option<usize>,
@@ -162,6 +167,7 @@ pub fn render_parts(review: &Review) -> Vec<String> {
     for (i, part) in parts.iter_mut().enumerate().skip(1) {
         let marker = Marker {
             version: 1,
+            kind: "review",
             head: &review.head,
             units: Vec::new(),
             part: Some(i + 1),
@@ -185,6 +191,7 @@ pub fn render_parts(review: &Review) -> Vec<String> {
 fn main_marker(review: &Review) -> Marker<'_> {
     Marker {
         version: 1,
+        kind: "review",
         head: &review.head,
         units: review.units.iter().map(|u| u.path.as_str()).collect(),
         part: None,

@@ -332,6 +332,7 @@ impl Worker {
 
         let (review, failed) = review::assemble(&prepared, results);
         publisher.comment(&review).await?;
+        publisher.minimize_outdated().await?;
         let summary = summary(&review);
         let broken = !review.errors.is_empty()
             || review.units.iter().any(|u| match &u.outcome {
@@ -470,7 +471,7 @@ impl Publisher {
     /// failed plan check.
     async fn error(&mut self, message: &str) -> Result<(), Failure> {
         let body = format!(
-            "{} {{\"version\":1,\"head\":\"{}\",\"units\":[]}} -->\n## Slipway plan for `{}`\n\nNo unit was planned: the change cannot be evaluated.\n\n```\n{}\n```\n",
+            "{} {{\"version\":1,\"kind\":\"review\",\"head\":\"{}\",\"units\":[]}} -->\n## Slipway plan for `{}`\n\nNo unit was planned: the change cannot be evaluated.\n\n```\n{}\n```\n",
             comment::MARKER,
             self.head,
             self.head.short(),
@@ -533,6 +534,28 @@ impl Publisher {
         Ok(())
     }
 
+    /// Folds away Slipway's other comments on the pull request that speak of an earlier head
+    /// (GraphQL `minimizeComment`, as outdated); the sticky comment and its continuations stay.
+    async fn minimize_outdated(&self) -> Result<(), Failure> {
+        self.check_stop().await?;
+        let me = self.gh.login().await?;
+        let sticky = self
+            .store
+            .comments(self.gh.repo(), self.pr)
+            .await
+            .map_err(store_failure)?;
+        for c in self.gh.list_comments(self.pr).await? {
+            let ours = c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str());
+            let Some(marker) = c.body.as_deref().and_then(comment::read_marker) else {
+                continue;
+            };
+            if ours && !sticky.contains(&c.id) && marker.head != self.head.as_str() {
+                self.gh.minimize_comment(&c.node_id).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Slipway's sticky comment and continuations already on the pull request, in order.
     async fn find_comments(&self) -> Result<Vec<u64>, Failure> {
         let me = self.gh.login().await?;
@@ -544,7 +567,7 @@ impl Publisher {
             .filter(|c| c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str()))
             .filter_map(|c| {
                 let m = comment::read_marker(c.body.as_deref()?)?;
-                Some((m.part.unwrap_or(1), c.id))
+                (m.kind.as_deref() == Some("review")).then_some((m.part.unwrap_or(1), c.id))
             })
             .collect();
         found.sort();
@@ -647,21 +670,39 @@ fn summary_text(review: &Review) -> String {
     first.chars().take(60_000).collect()
 }
 
-/// An annotation on the `terragrunt.hcl` of each unit that failed or has blocking findings.
+/// Annotations: each evaluation error on its file and line; a unit that failed to plan, or
+/// has blocking findings, on its `terragrunt.hcl`.
 fn annotations(prepared: &review::Prepared, review: &Review) -> Vec<Annotation> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for e in &prepared.change.errors {
+        if e.file.is_empty() || !seen.insert((e.file.clone(), e.line, e.message.clone())) {
+            continue;
+        }
+        let line = u32::try_from(e.line.max(1)).unwrap_or(1);
+        out.push(Annotation {
+            path: e.file.clone(),
+            start_line: line,
+            end_line: line,
+            annotation_level: "failure",
+            message: format!("{}: {}", e.construct, e.message)
+                .chars()
+                .take(4_000)
+                .collect(),
+            title: Some("Slipway cannot evaluate this".into()),
+        });
+    }
     for u in &review.units {
-        let file = if prepared
+        if !prepared
             .change
             .head_view
             .inventory
             .units
             .contains_key(&u.path)
         {
-            format!("{}/terragrunt.hcl", u.path)
-        } else {
             continue;
-        };
+        }
+        let file = format!("{}/terragrunt.hcl", u.path);
         match &u.outcome {
             comment::Outcome::Failed(e) => out.push(Annotation {
                 path: file.clone(),

@@ -113,10 +113,14 @@ pub struct Github {
 
 struct Inner {
     root: Octocrab,
+    /// `root` shared, for a plain token.
+    token_client: Arc<Octocrab>,
     app: bool,
     settings: ClientSettings,
     gate: Semaphore,
-    installations: Mutex<HashMap<u64, Octocrab>>,
+    /// One client per installation, shared, so that its cached token is shared too (a copy of an
+    /// octocrab client carries a copy of the cache).
+    installations: Mutex<HashMap<u64, Arc<Octocrab>>>,
     stats: ClientStats,
     /// The login Slipway's comments are written by, once known.
     login: tokio::sync::OnceCell<String>,
@@ -157,6 +161,7 @@ impl Github {
             .map_err(|e| GithubError::Credentials(e.to_string()))?;
         Ok(Github {
             inner: Arc::new(Inner {
+                token_client: Arc::new(root.clone()),
                 root,
                 app,
                 gate: Semaphore::new(settings.max_concurrent.max(1)),
@@ -192,17 +197,18 @@ impl Github {
             match cache.get(&id) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = self
-                        .inner
-                        .root
-                        .installation(id.into())
-                        .map_err(|e| GithubError::Credentials(e.to_string()))?;
+                    let c = Arc::new(
+                        self.inner
+                            .root
+                            .installation(id.into())
+                            .map_err(|e| GithubError::Credentials(e.to_string()))?,
+                    );
                     cache.insert(id, c.clone());
                     c
                 }
             }
         } else {
-            self.inner.root.clone()
+            self.inner.token_client.clone()
         };
         Ok(RepoClient {
             github: self.clone(),
@@ -295,7 +301,7 @@ pub struct PullRequest {
 #[derive(Debug, Clone)]
 pub struct RepoClient {
     github: Github,
-    crab: Octocrab,
+    crab: Arc<Octocrab>,
     repo: RepoName,
 }
 
