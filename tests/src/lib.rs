@@ -241,6 +241,7 @@ pub fn error_for<'a>(
     }
 }
 pub mod github;
+pub mod guard;
 pub mod moto;
 pub mod remote;
 pub mod service;

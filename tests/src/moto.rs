@@ -1,7 +1,8 @@
 //! moto, the AWS emulator, on a free loopback port for one test: STS (`AssumeRole` into any
 //! account, the identity visible in `GetCallerIdentity`), S3 and DynamoDB, with resources kept
 //! per account as AWS does (DynamoDB tables exist in one account; S3 bucket names are global,
-//! and without IAM authentication any account may read any bucket). Killed when dropped.
+//! and without IAM authentication any account may read any bucket). Killed when dropped, and
+//! when the test process ends.
 //!
 //! Setting up and checking AWS state goes through boto3 (which moto ships with) rather than
 //! through Slipway's own AWS code, so that a test never grades Slipway with Slipway.
@@ -9,7 +10,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::workspace_root;
@@ -21,7 +22,7 @@ pub const BASE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// A running moto server.
 pub struct Moto {
-    child: Child,
+    child: crate::guard::Guarded,
     port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
@@ -52,13 +53,10 @@ impl Moto {
         let port = free_port();
         let out = std::fs::File::create(&log).expect("moto log");
         let err = out.try_clone().expect("moto log");
-        let child = Command::new(venv("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start moto_server");
+        let mut cmd = Command::new(venv("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        // Never outlives the test process, even from a shared world that is never dropped.
+        let child = crate::guard::Guarded::spawn(&cmd, Stdio::from(out), Stdio::from(err));
         let mut moto = Moto {
             child,
             port,
@@ -72,8 +70,8 @@ impl Moto {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("moto_server exited ({status}):\n{}", self.log_text());
+            if self.child.exited() {
+                panic!("moto_server exited:\n{}", self.log_text());
             }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
@@ -254,12 +252,5 @@ urllib.request.urlopen(urllib.request.Request("{}/moto-api/reset-auth", data=b"0
             self.endpoint()
         ));
         keys
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

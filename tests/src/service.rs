@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ pub fn slipway_bin() -> PathBuf {
 
 /// A running `slipway serve` (or `worker`).
 pub struct Service {
-    child: Option<Child>,
+    child: Option<crate::guard::Guarded>,
     addr: Option<String>,
     log: PathBuf,
     pub data_dir: PathBuf,
@@ -87,10 +87,12 @@ impl Service {
             .env("SLIPWAY_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "info")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        self.child = Some(cmd.spawn().expect("start slipway"));
+            .stdin(Stdio::null());
+        self.child = Some(crate::guard::Guarded::spawn(
+            &cmd,
+            Stdio::from(log.try_clone().expect("log")),
+            Stdio::from(log),
+        ));
         let want = if self.args[0] == "serve" {
             "listening on http://"
         } else {
@@ -107,12 +109,12 @@ impl Service {
                 }
                 return;
             }
-            if let Some(status) = self
+            if self
                 .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
+                .as_ref()
+                .is_some_and(crate::guard::Guarded::exited)
             {
-                panic!("slipway {} exited ({status}):\n{fresh}", self.args[0]);
+                panic!("slipway {} exited:\n{fresh}", self.args[0]);
             }
             assert!(
                 Instant::now() < deadline,
@@ -131,14 +133,16 @@ impl Service {
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            c.kill();
         }
     }
 
     /// The process id, while it runs.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).expect("a running slipway")
+        self.child
+            .as_ref()
+            .map(crate::guard::Guarded::pid)
+            .expect("a running slipway")
     }
 
     pub fn addr(&self) -> &str {
@@ -358,4 +362,23 @@ fn write_path<'r>(
     }
     repo.find_tree(builder.write().expect("write tree"))
         .expect("tree")
+}
+
+/// A repository with one dev unit (`live/dev/app`, input `image = "v1"`) on the null provider,
+/// state kept locally: no AWS needed.
+pub fn one_unit_repo() -> crate::TempRepo {
+    let repo = crate::TempRepo::new();
+    repo.write(
+        "slipway.toml",
+        "live_dir = \"live\"\npromotion = [\"dev\"]\n\n[environments.dev]\npath = \"live/dev\"\n",
+    );
+    repo.write(
+        "live/dev/app/terragrunt.hcl",
+        "terraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  image = \"v1\"\n}\n",
+    );
+    repo.write(
+        "modules/app/main.tf",
+        &format!("{}\nvariable \"image\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = {{\n    image = var.image\n  }}\n}}\n", crate::NULL_PROVIDER_TF),
+    );
+    repo
 }

@@ -5,29 +5,11 @@
 use std::time::Duration;
 
 use slipway_tests::github::{FakeGithub, Fault, PullSpec, State, APP_ID, TOKEN};
-use slipway_tests::service::{pull_request_payload, Origin, Service};
-use slipway_tests::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
+use slipway_tests::service::{one_unit_repo, pull_request_payload, Origin, Service};
+use slipway_tests::{terraform, terraform_env};
 
 const REPO: &str = "acme/infra";
 const WAIT: Duration = Duration::from_secs(180);
-
-/// One dev unit with local state: no AWS needed.
-fn repository() -> TempRepo {
-    let repo = TempRepo::new();
-    repo.write(
-        "slipway.toml",
-        "live_dir = \"live\"\npromotion = [\"dev\"]\n\n[environments.dev]\npath = \"live/dev\"\n",
-    );
-    repo.write(
-        "live/dev/app/terragrunt.hcl",
-        "terraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  image = \"v1\"\n}\n",
-    );
-    repo.write(
-        "modules/app/main.tf",
-        &format!("{NULL_PROVIDER_TF}\nvariable \"image\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = {{\n    image = var.image\n  }}\n}}\n"),
-    );
-    repo
-}
 
 struct Local {
     github: FakeGithub,
@@ -75,7 +57,7 @@ impl Local {
         let service = Service::serve(&data.path().join("slipway"), &env);
         Local {
             github,
-            origin: Origin::new(repository()),
+            origin: Origin::new(one_unit_repo()),
             service,
             _data: data,
         }

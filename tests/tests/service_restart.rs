@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use agent::store::{CommitSha, JobKind, JobState, NewJob, RepoName};
 use slipway_tests::github::{FakeGithub, PullSpec, TOKEN};
-use slipway_tests::service::{pull_request_payload, Service};
-use slipway_tests::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
+use slipway_tests::service::{one_unit_repo, pull_request_payload, Service};
+use slipway_tests::{terraform, terraform_env};
 
 const WAIT: Duration = Duration::from_secs(240);
 
@@ -32,19 +32,7 @@ fn slow_terraform(dir: &std::path::Path, secs: u32) -> std::path::PathBuf {
 fn a_service_killed_while_planning_takes_the_job_again_and_posts_nothing_twice() {
     let github = FakeGithub::start();
     github.add_repo("acme", "infra");
-    let repo = TempRepo::new();
-    repo.write(
-        "slipway.toml",
-        "live_dir = \"live\"\npromotion = [\"dev\"]\n\n[environments.dev]\npath = \"live/dev\"\n",
-    );
-    repo.write(
-        "live/dev/app/terragrunt.hcl",
-        "terraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  image = \"v1\"\n}\n",
-    );
-    repo.write(
-        "modules/app/main.tf",
-        &format!("{NULL_PROVIDER_TF}\nvariable \"image\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = {{\n    image = var.image\n  }}\n}}\n"),
-    );
+    let repo = one_unit_repo();
     let base = repo.commit("infrastructure");
     repo.edit("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v2\"");
     let head = repo.commit("v2");
