@@ -111,10 +111,15 @@ impl Worker {
         }
     }
 
-    /// Runs one claimed job with its lease renewed, and records how it ended.
+    /// Runs one claimed job with its lease renewed, and records how it ended; its logs carry
+    /// the job, its kind, repository and pull request.
     async fn work(&self, holder: &str, job: Job) {
+        use tracing::Instrument;
         let span = tracing::info_span!("job", job = job.id, kind = job.kind.as_str(), repo = %job.repo, pr = job.pr.map(|p| p.0));
-        let _enter = span.enter();
+        self.work_in_span(holder, job).instrument(span).await;
+    }
+
+    async fn work_in_span(&self, holder: &str, job: Job) {
         tracing::info!(attempt = job.attempts, "job claimed");
         let (stop_tx, stop_rx) = watch::channel(false);
         let renewer = {
@@ -715,10 +720,12 @@ fn annotations(prepared: &review::Prepared, review: &Review) -> Vec<Annotation> 
             _ => {
                 if let Some(r) = &u.report {
                     for f in r.blocking() {
+                        let (path, line) = resource_line(prepared, &u.path, &f.address)
+                            .unwrap_or_else(|| (file.clone(), 1));
                         out.push(Annotation {
-                            path: file.clone(),
-                            start_line: 1,
-                            end_line: 1,
+                            path,
+                            start_line: line,
+                            end_line: line,
                             annotation_level: "failure",
                             message: format!("{} on {}: {}", f.rule, f.address, f.message),
                             title: Some(format!("Blocking: {}", f.rule)),
@@ -729,4 +736,95 @@ fn annotations(prepared: &review::Prepared, review: &Review) -> Vec<Annotation> 
         }
     }
     out
+}
+
+/// Where a resource of a unit's plan is declared: the `resource "TYPE" "NAME"` (or `data`)
+/// block of the unit's local modules whose type and name end the address, as file and line.
+fn resource_line(prepared: &review::Prepared, unit: &str, address: &str) -> Option<(String, u32)> {
+    let view = &prepared.change.head_view;
+    let u = view.inventory.units.get(unit)?;
+    let header = block_header(address)?;
+    let mut dirs: Vec<&str> = u.module_dirs.iter().map(String::as_str).collect();
+    dirs.push(u.path.as_str());
+    for dir in dirs {
+        for file in view
+            .snapshot
+            .files_under(dir)
+            .filter(|f| f.ends_with(".tf"))
+        {
+            // Only the module's own files, not those of directories below it.
+            if file[dir.len()..].trim_start_matches('/').contains('/') {
+                continue;
+            }
+            let Ok(text) = view.snapshot.read_text(file) else {
+                continue;
+            };
+            if let Some(i) = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(&header))
+            {
+                return Some((file.to_string(), u32::try_from(i + 1).unwrap_or(1)));
+            }
+        }
+    }
+    None
+}
+
+/// The block header declaring the resource at `address`:
+/// `module.db.aws_db_instance.this["a"]` -> `resource "aws_db_instance" "this"`,
+/// `data.aws_iam_policy_document.p` -> `data "aws_iam_policy_document" "p"`.
+fn block_header(address: &str) -> Option<String> {
+    let mut depth = 0i32;
+    let plain: String = address
+        .chars()
+        .filter(|c| {
+            match c {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0
+        })
+        .collect();
+    let parts: Vec<&str> = plain.split('.').collect();
+    let n = parts.len();
+    if n < 2 || parts[n - 2].is_empty() || parts[n - 1].is_empty() {
+        return None;
+    }
+    // `module.data.aws_x.y` is a resource in a module named `data`.
+    let kind = if n >= 3 && parts[n - 3] == "data" && (n < 4 || parts[n - 4] != "module") {
+        "data"
+    } else {
+        "resource"
+    };
+    Some(format!("{kind} \"{}\" \"{}\"", parts[n - 2], parts[n - 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_address_names_the_block_that_declares_it() {
+        assert_eq!(
+            block_header("module.db.aws_db_instance.this[\"a.b\"]").as_deref(),
+            Some("resource \"aws_db_instance\" \"this\"")
+        );
+        assert_eq!(
+            block_header("data.aws_iam_policy_document.p").as_deref(),
+            Some("data \"aws_iam_policy_document\" \"p\"")
+        );
+        assert_eq!(
+            block_header("null_resource.task[0]").as_deref(),
+            Some("resource \"null_resource\" \"task\"")
+        );
+        assert_eq!(
+            block_header("module.data.aws_s3_bucket.b").as_deref(),
+            Some("resource \"aws_s3_bucket\" \"b\"")
+        );
+        assert_eq!(block_header("weird"), None);
+    }
 }
