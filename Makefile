@@ -28,5 +28,7 @@ lint:
 build:
 	$(CARGO) build --release --locked -p slipway
 
-bench:
+bench: tools services
 	$(CARGO) bench --locked -p slipway-agent --bench graph
+	$(CARGO) build --release --locked -p slipway
+	$(CARGO) bench --locked -p slipway-tests --bench service
