@@ -74,12 +74,32 @@ struct Marker<'a> {
 }
 
 fn marker_line(marker: &Marker<'_>) -> String {
+    // `<` and `>` occur only inside JSON strings: as `\u003c`/`\u003e` no path can close the
+    // HTML comment, and the JSON reads back the same.
     format!(
         "{MARKER} {} -->\n",
         serde_json::to_string(marker)
             .unwrap_or_default()
-            .replace("--", "- -")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
     )
+}
+
+/// Text from the repository (a unit path, an environment's name) made safe inside a Markdown
+/// table cell's code span or an HTML element: no backtick, pipe, line break or markup can end
+/// the span, the cell or the element.
+pub fn inline(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '`' => '\''.to_string(),
+            '|' => "\\|".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '&' => "&amp;".to_string(),
+            c if c.is_control() => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// What a Slipway comment's marker says, read back from a comment body.
@@ -134,6 +154,11 @@ pub fn render_parts(review: &Review) -> Vec<String> {
     let mut first = marker_line(&main_marker(review));
     first.push_str(&front(review));
     first.push_str(&mermaid(review));
+    // Hundreds of units make the table and the diagram alone too long: cut, fences and
+    // `<details>` closed.
+    if first.len() > BUDGET - 1_000 {
+        first = cut(&first, BUDGET - 1_000);
+    }
     let sections: Vec<String> = review
         .units
         .iter()
@@ -193,7 +218,13 @@ fn main_marker(review: &Review) -> Marker<'_> {
         version: 1,
         kind: "review",
         head: &review.head,
-        units: review.units.iter().map(|u| u.path.as_str()).collect(),
+        // The first units name the review; all of them would not fit a large change.
+        units: review
+            .units
+            .iter()
+            .take(50)
+            .map(|u| u.path.as_str())
+            .collect(),
         part: None,
     }
 }
@@ -218,8 +249,8 @@ fn front(review: &Review) -> String {
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
-            u.path,
-            u.env.as_deref().unwrap_or("—"),
+            inline(&u.path),
+            inline(u.env.as_deref().unwrap_or("—")),
             result_cell(&u.outcome),
             cost_cell(u.report.as_ref()),
             checks_cell(u.report.as_ref()),
@@ -453,12 +484,12 @@ fn unit_section(u: &UnitReview) -> String {
         s,
         "<details{}><summary><code>{}</code> ({}): {}</summary>\n",
         if open { " open" } else { "" },
-        u.path,
-        u.env.as_deref().unwrap_or("no environment"),
+        inline(&u.path),
+        inline(u.env.as_deref().unwrap_or("no environment")),
         headline
     );
     if !u.reasons.is_empty() {
-        let _ = writeln!(s, "Why: {}\n", u.reasons.join("; "));
+        let _ = writeln!(s, "Why: {}\n", inline(&u.reasons.join("; ")));
     }
     for src in &u.sources {
         let _ = writeln!(s, "Module source: {}\n", source_line(src));
@@ -571,7 +602,7 @@ fn deferred_diff(plan: &Plan) -> String {
 
 /// Cuts Markdown to at most `max` bytes on a line boundary, closing an open code fence and
 /// details block, and says how much was left out.
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     let note_room = 200;
     let mut end = max.saturating_sub(note_room).min(text.len());
     while !text.is_char_boundary(end) {
@@ -597,6 +628,47 @@ fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_path_cannot_close_the_marker_a_code_span_or_a_details_block() {
+        let path = "live/dev/x--></code></summary></details>`|y\nz";
+        let review = Review {
+            head: "a".repeat(40),
+            base: "b".repeat(40),
+            units: vec![UnitReview {
+                path: path.into(),
+                env: Some("dev".into()),
+                reasons: vec!["its terragrunt.hcl changed".into()],
+                outcome: Outcome::Failed("boom".into()),
+                report: None,
+                sources: Vec::new(),
+                dependencies: Vec::new(),
+            }],
+            errors: Vec::new(),
+        };
+        for body in render_parts(&review).iter().chain([render(&review)].iter()) {
+            let marker = read_marker(body).expect("the marker reads back");
+            assert_eq!(marker.kind.as_deref(), Some("review"));
+            assert_eq!(body.matches("-->").count(), 1, "{body}");
+            assert_eq!(
+                body.matches("<details").count(),
+                body.matches("</details>").count(),
+                "{body}"
+            );
+            assert_eq!(
+                body.matches("<summary>").count(),
+                body.matches("</summary>").count(),
+                "{body}"
+            );
+            assert_eq!(
+                body.matches("<details").count(),
+                body.matches("<summary>").count(),
+                "{body}"
+            );
+            let shown = body.split_once('\n').map_or("", |(_, rest)| rest);
+            assert!(!shown.contains("`|y"), "{body}");
+        }
+    }
 
     fn plan(json: &str) -> Box<Plan> {
         Box::new(Plan::parse(json.as_bytes()).expect("test plan parses"))

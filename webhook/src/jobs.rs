@@ -14,6 +14,9 @@ pub const POLICY_CHECK: &str = "slipway/policy";
 pub struct JobPolicy {
     /// Plan draft pull requests too (default: wait until they are ready for review).
     pub plan_drafts: bool,
+    /// Plan pull requests whose head is in a fork (default: no; a fork's author would run
+    /// their configuration under the accounts' plan roles).
+    pub plan_forks: bool,
 }
 
 /// The payload of a [`JobKind::Plan`] job.
@@ -46,7 +49,7 @@ pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
             | PrAction::Synchronize
             | PrAction::Reopened
             | PrAction::ReadyForReview => {
-                if e.draft && !policy.plan_drafts {
+                if (e.draft && !policy.plan_drafts) || (e.from_fork && !policy.plan_forks) {
                     return Vec::new();
                 }
                 let reason = match e.action {
@@ -118,4 +121,53 @@ fn plan_job(req: PlanRequest) -> NewJob {
 fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
     // Slipway's own payload types always serialize.
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::events::{PullRequestEvent, Repository};
+    use agent::store::RepoName;
+
+    fn opened(from_fork: bool, draft: bool) -> Event {
+        Event::PullRequest(PullRequestEvent {
+            action: PrAction::Opened,
+            repo: Repository {
+                name: RepoName::parse("acme/infra").expect("name"),
+                clone_url: "https://github.com/acme/infra.git".into(),
+                default_branch: "main".into(),
+                installation: None,
+            },
+            pr: PrNumber(1),
+            head: CommitSha::parse(&"a".repeat(40)).expect("sha"),
+            head_ref: "f".into(),
+            base_ref: "main".into(),
+            base: CommitSha::parse(&"b".repeat(40)).expect("sha"),
+            draft,
+            merged: false,
+            merge_commit: None,
+            author: "mallory".into(),
+            from_fork,
+            sender: "mallory".into(),
+        })
+    }
+
+    #[test]
+    fn forks_and_drafts_are_not_planned_unless_the_service_says_so() {
+        let none = JobPolicy::default();
+        assert!(
+            jobs_for(&opened(true, false), none).is_empty(),
+            "a fork was planned"
+        );
+        assert!(
+            jobs_for(&opened(false, true), none).is_empty(),
+            "a draft was planned"
+        );
+        assert_eq!(jobs_for(&opened(false, false), none).len(), 1);
+        let all = JobPolicy {
+            plan_drafts: true,
+            plan_forks: true,
+        };
+        assert_eq!(jobs_for(&opened(true, true), all).len(), 1);
+    }
 }

@@ -213,11 +213,25 @@ impl Worker {
             stop: stop.clone(),
             job: job.id,
             holder: holder.to_string(),
+            checks_refused: false,
         };
         match self.plan_inner(job, &req, &gh, &mut publisher).await {
             Ok(e) => e,
             Err(Failure::Stopped) => Ended::Stopped,
-            Err(Failure::Github(e)) => Ended::Failed(e.to_string()),
+            Err(Failure::Github(e)) => {
+                // One try to leave the check saying what happened rather than "in progress".
+                let _ = publisher
+                    .check(
+                        PLAN_CHECK,
+                        CheckStatus::Completed,
+                        Some(Conclusion::Failure),
+                        "Slipway could not finish this plan".into(),
+                        e.to_string(),
+                        Vec::new(),
+                    )
+                    .await;
+                Ended::Failed(e.to_string())
+            }
         }
     }
 
@@ -228,10 +242,17 @@ impl Worker {
         gh: &RepoClient,
         publisher: &mut Publisher,
     ) -> Result<Ended, Failure> {
-        let base_ref = match &req.base_ref {
-            Some(b) => b.clone(),
-            None => gh.pull_request(req.pr).await?.base_ref,
-        };
+        // The pull request as GitHub has it now: a job for a head it no longer has, or for a
+        // closed pull request, is over (a late or repeated delivery, a re-run of an old check).
+        let current = gh.pull_request(req.pr).await?;
+        if current.head != req.head || current.state != "open" {
+            return Ok(Ended::Done(format!(
+                "not planned: the pull request is {} at {}",
+                current.state,
+                current.head.short()
+            )));
+        }
+        let base_ref = req.base_ref.clone().unwrap_or(current.base_ref);
         let token = gh.git_token().await?;
         // The mirror, the affected units: git and evaluation, off the async threads.
         let mirror_dir = agent::mirror::path(
@@ -337,7 +358,6 @@ impl Worker {
 
         let (review, failed) = review::assemble(&prepared, results);
         publisher.comment(&review).await?;
-        publisher.minimize_outdated().await?;
         let summary = summary(&review);
         let broken = !review.errors.is_empty()
             || review.units.iter().any(|u| match &u.outcome {
@@ -382,6 +402,10 @@ impl Worker {
                 annotations,
             )
             .await?;
+        // Folding old comments away is a courtesy: its failure fails nothing.
+        if let Err(Failure::Github(e)) = publisher.minimize_outdated().await {
+            tracing::warn!("cannot minimise outdated comments: {e}");
+        }
         Ok(if failed {
             Ended::Done(format!("planned with failures: {summary}"))
         } else {
@@ -450,6 +474,8 @@ struct Publisher {
     stop: watch::Receiver<bool>,
     job: i64,
     holder: String,
+    /// GitHub refused a check run once: the others are not tried again by this job.
+    checks_refused: bool,
 }
 
 impl Publisher {
@@ -475,6 +501,7 @@ impl Publisher {
     /// The comment for a change whose configuration could not be read: the error, and a
     /// failed plan check.
     async fn error(&mut self, message: &str) -> Result<(), Failure> {
+        let message = &comment::cut(message, 50_000);
         let body = format!(
             "{} {{\"version\":1,\"kind\":\"review\",\"head\":\"{}\",\"units\":[]}} -->\n## Slipway plan for `{}`\n\nNo unit was planned: the change cannot be evaluated.\n\n```\n{}\n```\n",
             comment::MARKER,
@@ -590,6 +617,9 @@ impl Publisher {
         annotations: Vec<Annotation>,
     ) -> Result<(), Failure> {
         self.check_stop().await?;
+        if self.checks_refused {
+            return Ok(());
+        }
         let repo = self.gh.repo().clone();
         let body = CheckRunBody {
             status,
@@ -615,15 +645,33 @@ impl Publisher {
                 .first()
                 .copied(),
         };
-        match known {
-            Some(id) => self.gh.update_check_run(id, &body).await?,
-            None => {
-                let id = self.gh.create_check_run(name, &self.head, &body).await?;
-                self.store
-                    .set_check_run(&repo, &self.head, name, id)
-                    .await
-                    .map_err(store_failure)?;
+        let written = match known {
+            Some(id) => self.gh.update_check_run(id, &body).await.map(|()| None),
+            None => self
+                .gh
+                .create_check_run(name, &self.head, &body)
+                .await
+                .map(Some),
+        };
+        match written {
+            Ok(Some(id)) => self
+                .store
+                .set_check_run(&repo, &self.head, name, id)
+                .await
+                .map_err(store_failure)?,
+            Ok(None) => {}
+            // Only GitHub Apps may write check runs: with a plain token the review is the
+            // comment alone.
+            Err(GithubError::Refused {
+                status: 403 | 404, ..
+            }) if !self.checks_refused => {
+                tracing::warn!("GitHub refuses Slipway's check runs (a plain token cannot write them; a GitHub App can): the review is the comment alone");
+                self.checks_refused = true;
             }
+            Err(GithubError::Refused {
+                status: 403 | 404, ..
+            }) => {}
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use crate::worker::{Worker, WorkerSettings};
 
 /// Arguments of `slipway serve` and `slipway worker`. Every setting is a flag with a
 /// `SLIPWAY_*` environment variable; secrets may come from files and are never printed.
-#[derive(Debug, clap::Args)]
+#[derive(clap::Args)]
 pub struct ServeArgs {
     /// Service configuration file (not read by this version: use the flags or variables).
     #[arg(long, env = "SLIPWAY_CONFIG")]
@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// Plan draft pull requests too (default: wait until they are ready for review).
     #[arg(long, env = "SLIPWAY_PLAN_DRAFTS")]
     pub plan_drafts: bool,
+    /// Plan pull requests from forks too (default: no; their authors' configuration would run
+    /// under the accounts' plan roles).
+    #[arg(long, env = "SLIPWAY_PLAN_FORKS")]
+    pub plan_forks: bool,
     /// Seconds a claimed job is held before another worker may take it (renewed while it runs).
     #[arg(long, env = "SLIPWAY_LEASE_SECONDS", default_value_t = 60)]
     pub lease_seconds: u64,
@@ -74,6 +78,24 @@ pub struct ServeArgs {
     /// fails.
     #[arg(long, env = "SLIPWAY_GITHUB_RETRY_SECONDS", default_value_t = 600)]
     pub github_retry_seconds: u64,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never print: only whether they are set.
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "(set)"))
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "(set)"),
+            )
+            .field("github_token", &self.github_token.as_ref().map(|_| "(set)"))
+            .field("github_app_id", &self.github_app_id)
+            .field("github_api_url", &self.github_api_url)
+            .finish_non_exhaustive()
+    }
 }
 
 fn read_secret(path: &Path) -> anyhow::Result<String> {
@@ -136,7 +158,12 @@ impl ServeArgs {
             w.slots = n.max(1);
         }
         w.lease = Duration::from_secs(self.lease_seconds.max(3));
-        w.edit_every = Duration::from_secs_f64(self.comment_edit_seconds.clamp(0.0, 600.0));
+        let every = self.comment_edit_seconds;
+        w.edit_every = Duration::from_secs_f64(if every.is_finite() {
+            every.clamp(0.0, 600.0)
+        } else {
+            3.0
+        });
         w
     }
 
@@ -194,6 +221,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             secrets,
             policy: JobPolicy {
                 plan_drafts: args.plan_drafts,
+                plan_forks: args.plan_forks,
             },
             cannot_act,
         });

@@ -137,7 +137,10 @@ impl std::fmt::Debug for Inner {
 
 impl Github {
     pub fn new(credentials: &Credentials, settings: ClientSettings) -> Result<Github, GithubError> {
+        // A call that hangs must not hold a worker (whose lease keeps being renewed) forever.
         let builder = Octocrab::builder()
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
             .base_uri(settings.api_url.as_str())
             .map_err(|e| GithubError::Credentials(format!("the API URL: {e}")))?;
         let (builder, app) = match credentials {
@@ -445,9 +448,9 @@ impl RepoClient {
                 }
             };
             let (wait, last) = wait;
-            let wait = wait
-                .unwrap_or(backoff)
-                .min(settings.max_backoff.max(backoff));
+            // GitHub's own word (`Retry-After`, the limit's reset) is waited out in full; the
+            // backoff doubles up to its cap. Past the retry period the call is given up.
+            let wait = wait.unwrap_or(backoff);
             if started.elapsed() + wait > settings.retry_for {
                 return Err(GithubError::Unavailable {
                     method: method.name(),
