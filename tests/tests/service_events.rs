@@ -354,3 +354,48 @@ fn slipways_comments_about_an_earlier_head_are_folded_away_as_outdated() {
     );
     l.github.assert_no_violations();
 }
+
+#[test]
+fn a_delivery_for_a_head_the_pull_request_no_longer_has_plans_nothing() {
+    let l = Local::start(&[]);
+    let old = l
+        .origin
+        .push(7, &[("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v8\"")]);
+    let new = l
+        .origin
+        .push(7, &[("live/dev/app/terragrunt.hcl", "\"v8\"", "\"v9\"")]);
+    // GitHub already has the newer head when the older delivery arrives late.
+    let mut spec = PullSpec::new(7, &new);
+    spec.base_sha = l.origin.base.clone();
+    l.github.add_pull(REPO, spec);
+    let payload = pull_request_payload(
+        "synchronize",
+        REPO,
+        &l.origin.url(),
+        7,
+        &old,
+        "main",
+        &l.origin.base,
+        false,
+    );
+    assert_eq!(l.service.deliver("pull_request", &payload).0, 202);
+    let logged = l.github.wait_until(WAIT, |s| {
+        s.requests
+            .iter()
+            .any(|r| r.path == "/repos/acme/infra/pulls/7")
+    });
+    assert!(logged, "the job never asked GitHub for the pull request");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        l.github.comments(REPO, 7).is_empty(),
+        "a plan of the old head was posted: {:#?}",
+        l.github.comments(REPO, 7)
+    );
+    assert!(
+        l.github.check_runs(REPO, &old).is_empty(),
+        "a check run on the old head"
+    );
+    assert_eq!(l.deliver_pr("synchronize", 7, &new, false).0, 202);
+    l.reviewed(7, &new);
+    l.github.assert_no_violations();
+}
