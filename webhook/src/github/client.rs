@@ -113,6 +113,8 @@ pub struct Github {
 
 struct Inner {
     root: Octocrab,
+    /// The GitHub App's id, when Slipway is one (its check runs are looked up by it).
+    app_id: Option<u64>,
     /// `root` shared, for a plain token.
     token_client: Arc<Octocrab>,
     app: bool,
@@ -164,6 +166,10 @@ impl Github {
             .map_err(|e| GithubError::Credentials(e.to_string()))?;
         Ok(Github {
             inner: Arc::new(Inner {
+                app_id: match credentials {
+                    Credentials::App { app_id, .. } => Some(*app_id),
+                    Credentials::Token(_) => None,
+                },
                 token_client: Arc::new(root.clone()),
                 root,
                 app,
@@ -682,8 +688,15 @@ impl RepoClient {
         struct Item {
             id: u64,
         }
+        // Only Slipway's own: a workflow job of the same name is another app's check run.
+        let app = self
+            .github
+            .inner
+            .app_id
+            .map(|id| format!("&app_id={id}"))
+            .unwrap_or_default();
         let route = self.path(&format!(
-            "/commits/{head}/check-runs?check_name={}&per_page=100",
+            "/commits/{head}/check-runs?check_name={}&per_page=100{app}",
             percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
         ));
         let list: List = self.json(Method::Get, &route, None).await?;
