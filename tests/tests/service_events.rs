@@ -399,3 +399,33 @@ fn a_delivery_for_a_head_the_pull_request_no_longer_has_plans_nothing() {
     l.reviewed(7, &new);
     l.github.assert_no_violations();
 }
+
+#[test]
+fn a_comment_github_made_but_whose_answer_was_lost_is_not_posted_again() {
+    let l = Local::start(&[]);
+    // GitHub makes the comment and the check run, and the answers are lost (502).
+    l.github
+        .inject(Fault::applied_then(502).matching("POST", "/repos/acme/infra/issues/8/comments"));
+    l.github
+        .inject(Fault::applied_then(502).matching("POST", "/repos/acme/infra/check-runs"));
+    let head = l
+        .origin
+        .push(8, &[("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v10\"")]);
+    assert_eq!(l.deliver_pr("opened", 8, &head, false).0, 202);
+    let comments = l.reviewed(8, &head);
+    assert_eq!(comments.len(), 1, "posted twice: {comments:#?}");
+    let done = l.github.wait_until(WAIT, |s| {
+        s.check_runs
+            .values()
+            .any(|c| c.head_sha == head && c.name == "slipway/policy" && c.status == "completed")
+    });
+    assert!(done, "{}", l.service.log());
+    let plans = l.github.with_state(|s| {
+        s.check_runs
+            .values()
+            .filter(|c| c.head_sha == head && c.name == "slipway/plan")
+            .count()
+    });
+    assert_eq!(plans, 1, "the plan check run was made twice");
+    l.github.assert_no_violations();
+}

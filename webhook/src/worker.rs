@@ -545,10 +545,10 @@ impl Publisher {
                 Some(&id) => match self.gh.update_comment(id, body).await {
                     Ok(_) => id,
                     // Deleted by someone: post it again.
-                    Err(e) if e.is_not_found() => self.gh.create_comment(self.pr, body).await?.id,
+                    Err(e) if e.is_not_found() => self.create_part(i + 1, body).await?,
                     Err(e) => return Err(e.into()),
                 },
-                None => self.gh.create_comment(self.pr, body).await?.id,
+                None => self.create_part(i + 1, body).await?,
             };
             kept.push(id);
             self.store
@@ -586,6 +586,57 @@ impl Publisher {
             }
         }
         Ok(())
+    }
+
+    /// Posts part `part` of the review. When GitHub's answer is lost or a 5xx, the comment may
+    /// exist all the same: it is looked for by its marker before posting again, so a part is
+    /// never posted twice.
+    async fn create_part(&self, part: usize, body: &str) -> Result<u64, Failure> {
+        let mut wait = Duration::from_millis(500);
+        for _ in 0..8 {
+            match self.gh.create_comment(self.pr, body).await {
+                Ok(c) => return Ok(c.id),
+                Err(GithubError::Uncertain { last, .. }) => {
+                    tracing::warn!(
+                        part,
+                        "posting the comment may have failed ({last}); looking for it"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                    self.check_stop().await?;
+                    if let Some(id) = self.find_part(part).await? {
+                        self.gh.update_comment(id, body).await?;
+                        return Ok(id);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Failure::Github(GithubError::Unavailable {
+            method: "POST",
+            route: "issue comments".into(),
+            last: "no answer after 8 tries".into(),
+        }))
+    }
+
+    /// The id of part `part` of Slipway's review on the pull request, as GitHub lists it.
+    async fn find_part(&self, part: usize) -> Result<Option<u64>, Failure> {
+        let me = self.gh.login().await?;
+        Ok(self
+            .gh
+            .list_comments(self.pr)
+            .await?
+            .into_iter()
+            .filter(|c| c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str()))
+            .find(|c| {
+                c.body
+                    .as_deref()
+                    .and_then(comment::read_marker)
+                    .is_some_and(|m| {
+                        m.kind.as_deref() == Some("review") && m.part.unwrap_or(1) == part
+                    })
+            })
+            .map(|c| c.id))
     }
 
     /// Slipway's sticky comment and continuations already on the pull request, in order.
@@ -647,11 +698,21 @@ impl Publisher {
         };
         let written = match known {
             Some(id) => self.gh.update_check_run(id, &body).await.map(|()| None),
-            None => self
-                .gh
-                .create_check_run(name, &self.head, &body)
-                .await
-                .map(Some),
+            None => match self.gh.create_check_run(name, &self.head, &body).await {
+                // Made or not: look, and update what is there, or make it once more.
+                Err(GithubError::Uncertain { .. }) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    match self.gh.find_check_runs(&self.head, name).await?.first() {
+                        Some(&id) => self.gh.update_check_run(id, &body).await.map(|()| Some(id)),
+                        None => self
+                            .gh
+                            .create_check_run(name, &self.head, &body)
+                            .await
+                            .map(Some),
+                    }
+                }
+                other => other.map(Some),
+            },
         };
         match written {
             Ok(Some(id)) => self

@@ -1,5 +1,6 @@
 //! Failures the fake GitHub injects when a test asks: server errors, rate limits. A failed
-//! request changes nothing.
+//! request changes nothing, except with [`FaultKind::AppliedThen`], which is GitHub doing the
+//! work and losing the answer.
 
 use std::time::Duration;
 
@@ -13,6 +14,9 @@ pub enum FaultKind {
         /// The `Retry-After` header.
         retry_after: Duration,
     },
+    /// The request is carried out, then answered with this server error (a 502 from a proxy
+    /// after GitHub made the comment): what a client must not take as "not done".
+    AppliedThen(u16),
     /// The primary rate limit: `x-ratelimit-remaining: 0` and a reset time.
     PrimaryRateLimit {
         /// 403 or 429.
@@ -41,6 +45,11 @@ impl Fault {
     /// The next request is answered with server error `status`.
     pub fn status(status: u16) -> Fault {
         Fault::new(FaultKind::Status(status))
+    }
+
+    /// The next request is carried out, but answered with server error `status`.
+    pub fn applied_then(status: u16) -> Fault {
+        Fault::new(FaultKind::AppliedThen(status))
     }
 
     /// The next request hits the secondary rate limit, to be retried after `retry_after`.

@@ -344,8 +344,11 @@ fn decide(
             );
         }
     }
-    if let Some(answer) = inject_fault(state, method, path) {
-        return answer;
+    let applied_then = applied_fault(state, method, path);
+    if applied_then.is_none() {
+        if let Some(answer) = inject_fault(state, method, path) {
+            return answer;
+        }
     }
     let Some(op) = operation else {
         let (answer, errors) = graphql::answer(state, api, &login, body);
@@ -371,7 +374,28 @@ fn decide(
             }
         }
     }
-    answer
+    match applied_then {
+        Some(status) => Answer::json(
+            status,
+            json!({"message": "Server Error", "status": status.to_string()}),
+        ),
+        None => answer,
+    }
+}
+
+/// The status of the first [`FaultKind::AppliedThen`] failure that applies, consumed; the
+/// request is then carried out and its answer replaced.
+fn applied_fault(state: &mut State, method: &str, path: &str) -> Option<u16> {
+    let fault = state
+        .faults
+        .iter_mut()
+        .find(|f| f.applies_to(method, path))?;
+    let FaultKind::AppliedThen(status) = fault.kind else {
+        return None;
+    };
+    fault.remaining -= 1;
+    state.faults.retain(|f| f.remaining > 0);
+    Some(status)
 }
 
 /// The handler of each operation the fake models.
@@ -497,7 +521,7 @@ fn inject_fault(state: &mut State, method: &str, path: &str) -> Option<Answer> {
     let kind = fault.kind.clone();
     state.faults.retain(|f| f.remaining > 0);
     Some(match kind {
-        FaultKind::Status(status) => Answer::json(
+        FaultKind::Status(status) | FaultKind::AppliedThen(status) => Answer::json(
             status,
             json!({"message": "Server Error", "status": status.to_string()}),
         ),

@@ -82,6 +82,10 @@ pub enum GithubError {
         route: String,
         last: String,
     },
+    /// A creation's answer was lost or an error (5xx, no connection): it may or may not have
+    /// been made. The caller looks for it before trying again.
+    #[error("GitHub may or may not have made POST {route}: {last}")]
+    Uncertain { route: String, last: String },
     #[error("GitHub's answer to {route} cannot be read: {detail}")]
     BadAnswer { route: String, detail: String },
     #[error("GitHub credentials: {0}")]
@@ -314,10 +318,13 @@ pub struct RepoClient {
     repo: RepoName,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Method {
     Get,
     Post,
+    /// A POST that makes something (a comment, a check run): not retried blindly, since a
+    /// failed answer may follow a creation GitHub did make.
+    Create,
     Patch,
     Delete,
 }
@@ -326,7 +333,7 @@ impl Method {
     fn name(self) -> &'static str {
         match self {
             Method::Get => "GET",
-            Method::Post => "POST",
+            Method::Post | Method::Create => "POST",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
@@ -437,6 +444,13 @@ impl RepoClient {
                     stats.errors.fetch_add(1, Ordering::Relaxed);
                     let message = error_message(&answer.body);
                     match retry_wait(answer.status, &answer.headers, &message) {
+                        // A 5xx may come after the creation was made: the caller looks first.
+                        Some(_) if method == Method::Create && answer.status >= 500 => {
+                            return Err(GithubError::Uncertain {
+                                route: route.to_string(),
+                                last: format!("{} {message}", answer.status),
+                            })
+                        }
                         Some(w) => (w, format!("{} {message}", answer.status)),
                         None => {
                             return Err(GithubError::Refused {
@@ -447,6 +461,13 @@ impl RepoClient {
                             })
                         }
                     }
+                }
+                Err(e) if method == Method::Create => {
+                    stats.errors.fetch_add(1, Ordering::Relaxed);
+                    return Err(GithubError::Uncertain {
+                        route: route.to_string(),
+                        last: e,
+                    });
                 }
                 Err(e) => {
                     stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -483,7 +504,7 @@ impl RepoClient {
     ) -> Result<Answer, String> {
         let response = match method {
             Method::Get => self.crab._get(route).await,
-            Method::Post => self.crab._post(route, body).await,
+            Method::Post | Method::Create => self.crab._post(route, body).await,
             Method::Patch => self.crab._patch(route, body).await,
             Method::Delete => self.crab._delete(route, body).await,
         }
@@ -536,7 +557,7 @@ impl RepoClient {
     ) -> Result<IssueComment, GithubError> {
         let route = self.path(&format!("/issues/{}/comments", pr.0));
         self.json(
-            Method::Post,
+            Method::Create,
             &route,
             Some(&serde_json::json!({ "body": body })),
         )
@@ -642,7 +663,7 @@ impl RepoClient {
             id: u64,
         }
         let made: Made = self
-            .json(Method::Post, &self.path("/check-runs"), Some(&body))
+            .json(Method::Create, &self.path("/check-runs"), Some(&body))
             .await?;
         for batch in rest {
             self.patch_check_run(made.id, &batch).await?;
