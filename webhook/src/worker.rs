@@ -218,7 +218,7 @@ impl Worker {
         match self.plan_inner(job, &req, &gh, &mut publisher).await {
             Ok(e) => e,
             Err(Failure::Stopped) => Ended::Stopped,
-            Err(Failure::Github(e)) => {
+            Err(e @ (Failure::Github(_) | Failure::Store(_))) => {
                 // One try to leave the check saying what happened rather than "in progress".
                 let _ = publisher
                     .check(
@@ -403,8 +403,10 @@ impl Worker {
             )
             .await?;
         // Folding old comments away is a courtesy: its failure fails nothing.
-        if let Err(Failure::Github(e)) = publisher.minimize_outdated().await {
-            tracing::warn!("cannot minimise outdated comments: {e}");
+        match publisher.minimize_outdated().await {
+            Err(Failure::Stopped) => return Err(Failure::Stopped),
+            Err(e) => tracing::warn!("cannot minimise outdated comments: {e}"),
+            Ok(()) => {}
         }
         Ok(if failed {
             Ended::Done(format!("planned with failures: {summary}"))
@@ -455,6 +457,18 @@ impl Worker {
 enum Failure {
     Stopped,
     Github(GithubError),
+    /// The store could not be read or written.
+    Store(agent::store::StoreError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Stopped => f.write_str("stopped: cancelled or taken over"),
+            Failure::Github(e) => e.fmt(f),
+            Failure::Store(e) => e.fmt(f),
+        }
+    }
 }
 
 impl From<GithubError> for Failure {
@@ -739,7 +753,7 @@ impl Publisher {
 }
 
 fn store_failure(e: agent::store::StoreError) -> Failure {
-    Failure::Github(GithubError::Credentials(format!("the store: {e}")))
+    Failure::Store(e)
 }
 
 fn blocking(review: &Review) -> bool {
