@@ -254,3 +254,103 @@ urllib.request.urlopen(urllib.request.Request("{}/moto-api/reset-auth", data=b"0
         keys
     }
 }
+
+/// The two-account tree of the role tests: dev (account 111111111111) and prod
+/// (333333333333), each with a `network` unit, state in `slipway-state-<env>` of the
+/// environment's own account, served by moto at `endpoint`. Each test adds its own `app` unit
+/// and module.
+pub fn two_account_tree(repo: &crate::TempRepo, endpoint: &str) {
+    let ep = endpoint;
+    repo.write(
+        "slipway.toml",
+        r#"live_dir = "live"
+promotion = ["dev", "prod"]
+
+[environments.dev]
+path = "live/dev"
+account_id = "111111111111"
+plan_role = "arn:aws:iam::111111111111:role/slipway-plan"
+apply_role = "arn:aws:iam::111111111111:role/slipway-apply"
+
+[environments.prod]
+path = "live/prod"
+account_id = "333333333333"
+plan_role = "arn:aws:iam::333333333333:role/slipway-plan"
+apply_role = "arn:aws:iam::333333333333:role/slipway-apply"
+"#,
+    );
+    repo.write(
+        "live/terragrunt.hcl",
+        &format!(
+            r#"locals {{
+  env = read_terragrunt_config(find_in_parent_folders("env.hcl"))
+}}
+
+remote_state {{
+  backend = "s3"
+  generate = {{
+    path      = "backend.tf"
+    if_exists = "overwrite_terragrunt"
+  }}
+  config = {{
+    bucket                      = "slipway-state-${{local.env.locals.environment}}"
+    key                         = "${{path_relative_to_include()}}/terraform.tfstate"
+    region                      = "us-east-1"
+    dynamodb_table              = "slipway-state-${{local.env.locals.environment}}-lock"
+    endpoint                    = "{ep}"
+    sts_endpoint                = "{ep}"
+    dynamodb_endpoint           = "{ep}"
+    force_path_style            = true
+    skip_credentials_validation = true
+    skip_metadata_api_check     = true
+    skip_region_validation      = true
+  }}
+}}
+"#
+        ),
+    );
+    for env in ["dev", "prod"] {
+        repo.write(
+            &format!("live/{env}/env.hcl"),
+            &format!("locals {{\n  environment = \"{env}\"\n}}\n"),
+        );
+        repo.write(
+            &format!("live/{env}/network/terragrunt.hcl"),
+            &format!(
+                r#"include "root" {{
+  path = find_in_parent_folders()
+}}
+
+terraform {{
+  source = "../../../modules//network"
+}}
+
+inputs = {{
+  name = "{env}"
+}}
+"#
+            ),
+        );
+    }
+    let provider = crate::NULL_PROVIDER_TF;
+    repo.write(
+        "modules/network/main.tf",
+        &format!(
+            r#"{provider}
+variable "name" {{
+  type = string
+}}
+
+resource "null_resource" "vpc" {{
+  triggers = {{
+    name = var.name
+  }}
+}}
+
+output "vpc_id" {{
+  value = "vpc-${{var.name}}-0001"
+}}
+"#
+        ),
+    );
+}

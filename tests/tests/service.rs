@@ -82,67 +82,11 @@ fn service_env(github: &FakeGithub, moto: &Moto) -> Vec<(String, String)> {
 /// unit depending on it; state in the environment's own account, in moto.
 fn repository(moto: &Moto) -> TempRepo {
     let repo = TempRepo::new();
-    let ep = moto.endpoint();
-    repo.write(
-        "slipway.toml",
-        r#"live_dir = "live"
-promotion = ["dev", "prod"]
-
-[environments.dev]
-path = "live/dev"
-account_id = "111111111111"
-plan_role = "arn:aws:iam::111111111111:role/slipway-plan"
-apply_role = "arn:aws:iam::111111111111:role/slipway-apply"
-
-[environments.prod]
-path = "live/prod"
-account_id = "333333333333"
-plan_role = "arn:aws:iam::333333333333:role/slipway-plan"
-apply_role = "arn:aws:iam::333333333333:role/slipway-apply"
-apply = "command"
-"#,
-    );
-    repo.write(
-        "live/terragrunt.hcl",
-        &format!(
-            r#"locals {{
-  env = read_terragrunt_config(find_in_parent_folders("env.hcl"))
-}}
-
-remote_state {{
-  backend = "s3"
-  generate = {{
-    path      = "backend.tf"
-    if_exists = "overwrite_terragrunt"
-  }}
-  config = {{
-    bucket                      = "slipway-state-${{local.env.locals.environment}}"
-    key                         = "${{path_relative_to_include()}}/terraform.tfstate"
-    region                      = "us-east-1"
-    dynamodb_table              = "slipway-state-${{local.env.locals.environment}}-lock"
-    endpoint                    = "{ep}"
-    sts_endpoint                = "{ep}"
-    dynamodb_endpoint           = "{ep}"
-    force_path_style            = true
-    skip_credentials_validation = true
-    skip_metadata_api_check     = true
-    skip_region_validation      = true
-  }}
-}}
-"#
-        ),
-    );
+    slipway_tests::moto::two_account_tree(&repo, &moto.endpoint());
+    // Production applies only on a command.
+    let toml = repo.read("slipway.toml");
+    repo.write("slipway.toml", &format!("{toml}apply = \"command\"\n"));
     for env in ["dev", "prod"] {
-        repo.write(
-            &format!("live/{env}/env.hcl"),
-            &format!("locals {{\n  environment = \"{env}\"\n}}\n"),
-        );
-        repo.write(
-            &format!("live/{env}/network/terragrunt.hcl"),
-            &format!(
-                "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//network\"\n}}\n\ninputs = {{\n  name = \"{env}\"\n}}\n"
-            ),
-        );
         repo.write(
             &format!("live/{env}/app/terragrunt.hcl"),
             r#"include "root" {
@@ -168,12 +112,6 @@ inputs = {
 "#,
         );
     }
-    repo.write(
-        "modules/network/main.tf",
-        &format!(
-            "{NULL_PROVIDER_TF}\nvariable \"name\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"vpc\" {{\n  triggers = {{\n    name = var.name\n  }}\n}}\n\noutput \"vpc_id\" {{\n  value = \"vpc-${{var.name}}-0001\"\n}}\n"
-        ),
-    );
     repo.write(
         "modules/app/main.tf",
         &format!(
