@@ -20,7 +20,8 @@ use tokio::sync::watch;
 
 use crate::comment::{self, Review};
 use crate::github::client::{
-    Annotation, CheckOutput, CheckRunBody, CheckStatus, Conclusion, Github, GithubError, RepoClient,
+    Annotation, CheckOutput, CheckRunBody, CheckStatus, Conclusion, Github, GithubError,
+    IssueComment, RepoClient,
 };
 use crate::jobs::{CloseRequest, PlanRequest, PLAN_CHECK, POLICY_CHECK};
 use crate::review;
@@ -357,7 +358,12 @@ impl Worker {
         publisher.check_stop().await?;
 
         let (review, failed) = review::assemble(&prepared, results);
-        publisher.comment(&review).await?;
+        let parts = comment::render_parts(&review);
+        // The check run shows at most 65,535 characters of text: the first part, cut.
+        let text: String = parts
+            .first()
+            .map_or_else(String::new, |p| p.chars().take(60_000).collect());
+        publisher.publish_parts(parts).await?;
         let summary = summary(&review);
         let broken = !review.errors.is_empty()
             || review.units.iter().any(|u| match &u.outcome {
@@ -379,7 +385,7 @@ impl Worker {
                 CheckStatus::Completed,
                 Some(conclusion),
                 summary.clone(),
-                summary_text(&review),
+                text,
                 annotations.clone(),
             )
             .await?;
@@ -584,18 +590,13 @@ impl Publisher {
     /// (GraphQL `minimizeComment`, as outdated); the sticky comment and its continuations stay.
     async fn minimize_outdated(&self) -> Result<(), Failure> {
         self.check_stop().await?;
-        let me = self.gh.login().await?;
         let sticky = self
             .store
             .comments(self.gh.repo(), self.pr)
             .await
             .map_err(store_failure)?;
-        for c in self.gh.list_comments(self.pr).await? {
-            let ours = c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str());
-            let Some(marker) = c.body.as_deref().and_then(comment::read_marker) else {
-                continue;
-            };
-            if ours && !sticky.contains(&c.id) && marker.head != self.head.as_str() {
+        for (c, marker) in self.marked().await? {
+            if !sticky.contains(&c.id) && marker.head != self.head.as_str() {
                 self.gh.minimize_comment(&c.node_id).await?;
             }
         }
@@ -635,6 +636,30 @@ impl Publisher {
 
     /// The id of part `part` of Slipway's review on the pull request, as GitHub lists it.
     async fn find_part(&self, part: usize) -> Result<Option<u64>, Failure> {
+        Ok(self
+            .marked()
+            .await?
+            .into_iter()
+            .find(|(_, m)| m.kind.as_deref() == Some("review") && m.part.unwrap_or(1) == part)
+            .map(|(c, _)| c.id))
+    }
+
+    /// Slipway's sticky comment and continuations already on the pull request, in order.
+    async fn find_comments(&self) -> Result<Vec<u64>, Failure> {
+        let mut found: Vec<(usize, u64)> = self
+            .marked()
+            .await?
+            .into_iter()
+            .filter(|(_, m)| m.kind.as_deref() == Some("review"))
+            .map(|(c, m)| (m.part.unwrap_or(1), c.id))
+            .collect();
+        found.sort();
+        found.dedup_by_key(|(part, _)| *part);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// The comments Slipway wrote on the pull request that carry its marker, oldest first.
+    async fn marked(&self) -> Result<Vec<(IssueComment, comment::MarkerInfo)>, Failure> {
         let me = self.gh.login().await?;
         Ok(self
             .gh
@@ -642,34 +667,11 @@ impl Publisher {
             .await?
             .into_iter()
             .filter(|c| c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str()))
-            .find(|c| {
-                c.body
-                    .as_deref()
-                    .and_then(comment::read_marker)
-                    .is_some_and(|m| {
-                        m.kind.as_deref() == Some("review") && m.part.unwrap_or(1) == part
-                    })
-            })
-            .map(|c| c.id))
-    }
-
-    /// Slipway's sticky comment and continuations already on the pull request, in order.
-    async fn find_comments(&self) -> Result<Vec<u64>, Failure> {
-        let me = self.gh.login().await?;
-        let mut found: Vec<(usize, u64)> = self
-            .gh
-            .list_comments(self.pr)
-            .await?
-            .into_iter()
-            .filter(|c| c.user.as_ref().map(|u| u.login.as_str()) == Some(me.as_str()))
             .filter_map(|c| {
                 let m = comment::read_marker(c.body.as_deref()?)?;
-                (m.kind.as_deref() == Some("review")).then_some((m.part.unwrap_or(1), c.id))
+                Some((c, m))
             })
-            .collect();
-        found.sort();
-        found.dedup_by_key(|(part, _)| *part);
-        Ok(found.into_iter().map(|(_, id)| id).collect())
+            .collect())
     }
 
     async fn check(
@@ -788,14 +790,6 @@ fn summary(review: &Review) -> String {
         return "No Terragrunt unit is affected".into();
     }
     format!("{planned} unit(s) planned, {changing} with changes, {failed} failed")
-}
-
-/// The check run's text: the table part of the comment.
-fn summary_text(review: &Review) -> String {
-    let parts = comment::render_parts(review);
-    let first = parts.into_iter().next().unwrap_or_default();
-    // The check run shows at most 65,535 characters of text.
-    first.chars().take(60_000).collect()
 }
 
 /// Annotations: each evaluation error on its file and line; a unit that failed to plan, or
