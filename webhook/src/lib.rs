@@ -1,6 +1,7 @@
 //! Slipway's GitHub-facing side and the `slipway` binary's subcommands.
 
 pub mod cmd;
+pub mod command;
 pub mod comment;
 pub mod github;
 pub mod jobs;
