@@ -3,7 +3,8 @@
 //! [`parse_comment`] strips what Markdown does not show as prose (fenced and indented code
 //! blocks, block quotes, inline code, HTML blocks, lists and headings: [`markdown`]) and reads
 //! `/plan`, `/apply`, `/unlock`, `/cancel` and `/help` from the lines of what remains
-//! ([`parser`]). Every problem is a [`CommandError`] with a
+//! ([`parser`]). [`resolve`](resolve::resolve) turns a command's targets into environments and
+//! unit paths against what the repository has. Every problem is a [`CommandError`] with a
 //! Markdown reply that quotes the user's text safely and suggests the nearest valid command.
 //!
 //! It never talks to GitHub, never checks who may run what, and never runs anything: the caller
@@ -13,6 +14,7 @@ pub mod error;
 pub mod help;
 pub mod markdown;
 pub mod parser;
+pub mod resolve;
 mod suggest;
 
 use std::fmt;
@@ -20,6 +22,7 @@ use std::fmt;
 pub use error::{CommandError, TargetProblem};
 pub use help::help_text;
 pub use parser::parse_comment;
+pub use resolve::{resolve, Known, Resolved, Scope};
 
 /// At most this many commands are read from one comment; more and none runs.
 pub const MAX_COMMANDS: usize = 10;
