@@ -23,6 +23,8 @@ pub struct Repo {
     /// Views of recent commits, most recent first: a new commit's view is derived from one of
     /// them by re-evaluating only what its changes touch.
     views: Mutex<Vec<Arc<GraphView>>>,
+    /// What the service fixes and allows in every repository's `slipway.toml`.
+    overrides: config::Overrides,
 }
 
 /// How many commit views a `Repo` keeps.
@@ -48,6 +50,33 @@ pub struct ChangeSet {
     /// Units touched by the change that could not be evaluated.
     pub errors: Vec<EvalError>,
     pub head_view: Arc<GraphView>,
+    /// Which `slipway.toml` the review runs under, and what the change does to it.
+    pub settings: Settings,
+}
+
+/// The settings a change is reviewed under: the base's `slipway.toml` (so that a pull request
+/// cannot change its own gate), with the head's [`config::HEAD_SETTINGS`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The commit whose `slipway.toml` grants and gates: the base, as of the review.
+    pub commit: Oid,
+    /// Whether that commit has a `slipway.toml` (defaults otherwise).
+    pub present: bool,
+    /// Repository settings outside the service's `allowed_overrides`, ignored (dotted keys).
+    pub ignored: Vec<String>,
+    /// What the change does to `slipway.toml`, when it edits it.
+    pub head: Option<HeadSettings>,
+}
+
+/// A change's own `slipway.toml`, when the change edits it.
+#[derive(Debug, Clone)]
+pub enum HeadSettings {
+    /// It cannot be used: the error names the key and line. Merged, it would stop reviews.
+    Invalid(String),
+    /// Valid: what it would change once merged (empty when nothing that matters changes).
+    Changes(Vec<config::SettingChange>),
+    /// The change removes the file: every setting would fall back to its default.
+    Removed(Vec<config::SettingChange>),
 }
 
 impl Repo {
@@ -65,7 +94,14 @@ impl Repo {
             git,
             cache: Arc::new(EvalCache::default()),
             views: Mutex::new(Vec::new()),
+            overrides: config::Overrides::default(),
         })
+    }
+
+    /// The service's fixed and allowed settings, applied to every `slipway.toml` read.
+    pub fn with_overrides(mut self, overrides: config::Overrides) -> Repo {
+        self.overrides = overrides;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -95,33 +131,70 @@ impl Repo {
         }))
     }
 
-    /// `slipway.toml` of a snapshot (defaults when the file is absent).
+    /// `slipway.toml` of a snapshot (defaults when the file is absent), with the service's
+    /// overrides.
     pub fn config(&self, snap: &Snapshot) -> anyhow::Result<RepoConfig> {
+        Ok(self.applied(snap)?.config)
+    }
+
+    fn applied(&self, snap: &Snapshot) -> anyhow::Result<config::Applied> {
         if snap.is_link(config::FILE_NAME) {
             anyhow::bail!(
                 "{}: is a symlink; Slipway reads its settings only from a regular file at the repository's root",
                 config::FILE_NAME
             );
         }
-        if !snap.is_file(config::FILE_NAME) {
-            return Ok(RepoConfig::parse("", config::FILE_NAME)?);
+        let text = if snap.is_file(config::FILE_NAME) {
+            snap.read_text(config::FILE_NAME)?
+        } else {
+            String::new()
+        };
+        Ok(self.overrides.apply(&text, config::FILE_NAME)?)
+    }
+
+    /// `slipway.toml` of a commit, with the service's overrides; `None` when it has none.
+    pub fn settings_at(&self, commit: Oid) -> anyhow::Result<Option<config::Applied>> {
+        let repo = self.git()?;
+        let tree = repo.find_commit(commit)?.tree()?;
+        let Some(entry) = tree.get_name(config::FILE_NAME) else {
+            return Ok(None);
+        };
+        if entry.filemode() == i32::from(git2::FileMode::Link) {
+            anyhow::bail!(
+                "{}: is a symlink; Slipway reads its settings only from a regular file at the repository's root",
+                config::FILE_NAME
+            );
         }
-        let text = snap.read_text(config::FILE_NAME)?;
-        Ok(RepoConfig::parse(&text, config::FILE_NAME)?)
+        let blob = entry
+            .to_object(repo)?
+            .into_blob()
+            .map_err(|_| anyhow::anyhow!("{}: is not a file", config::FILE_NAME))?;
+        let text = std::str::from_utf8(blob.content())
+            .map_err(|_| anyhow::anyhow!("{}: is not UTF-8 text", config::FILE_NAME))?;
+        Ok(Some(self.overrides.apply(text, config::FILE_NAME)?))
+    }
+
+    fn defaults(&self) -> anyhow::Result<config::Applied> {
+        Ok(self.overrides.apply("", config::FILE_NAME)?)
     }
 
     /// All units of a snapshot, evaluated, and their graph.
     pub fn view(&self, snap: Arc<Snapshot>) -> anyhow::Result<GraphView> {
         let config = self.config(&snap)?;
+        Ok(self.view_with(snap, config))
+    }
+
+    /// All units of a snapshot under the given settings.
+    fn view_with(&self, snap: Arc<Snapshot>, config: RepoConfig) -> GraphView {
         let inventory = units::discover(snap.clone(), &config, self.cache.clone());
         let graph = Arc::new(Graph::build(&inventory));
-        Ok(GraphView {
+        GraphView {
             config,
             // With the files stacks generate, where there are stacks.
             snapshot: inventory.expanded_snapshot().unwrap_or(snap),
             inventory,
             graph,
-        })
+        }
     }
 
     /// `slipway graph`: all units of a revision (or of the files on disk).
@@ -132,20 +205,33 @@ impl Repo {
         }
     }
 
-    /// The view of a commit: kept, derived from a kept view of another commit, or built.
+    /// The view of a commit under its own `slipway.toml`.
     pub fn view_at(&self, commit: Oid) -> anyhow::Result<Arc<GraphView>> {
+        let config = match self.settings_at(commit)? {
+            Some(applied) => applied.config,
+            None => self.defaults()?.config,
+        };
+        self.view_at_with(commit, config)
+    }
+
+    /// The view of a commit under the given settings: kept, derived from a kept view of
+    /// another commit, or built.
+    pub fn view_at_with(&self, commit: Oid, config: RepoConfig) -> anyhow::Result<Arc<GraphView>> {
         let repo = self.git()?;
         let kept: Vec<Arc<GraphView>> = self.lock_views().clone();
-        if let Some(v) = kept.iter().find(|v| v.snapshot.commit() == Some(commit)) {
+        if let Some(v) = kept
+            .iter()
+            .find(|v| v.snapshot.commit() == Some(commit) && v.config == config)
+        {
             return Ok(v.clone());
         }
-        let derived = match kept.first() {
+        let derived = match kept.iter().find(|v| v.config == config) {
             Some(prev) => self.derive(repo, prev, commit)?,
             None => None,
         };
         let view = Arc::new(match derived {
             Some(v) => v,
-            None => self.view(Arc::new(Snapshot::from_commit(repo, commit)?))?,
+            None => self.view_with(Arc::new(Snapshot::from_commit(repo, commit)?), config),
         });
         let mut views = self.lock_views();
         views.insert(0, view.clone());
@@ -211,7 +297,49 @@ impl Repo {
         let head_oid = git::resolve(repo, head)?;
         let start = git::merge_base(repo, base_oid, head_oid);
         let mut changed_files = git::changed_files(repo, start, head_oid)?;
-        let head_view = self.view_at(head_oid)?;
+        // What grants and gates comes from the base; the head says only where to look.
+        let (gate, present) = match self
+            .settings_at(base_oid)
+            .with_context(|| format!("the base's settings (commit {base_oid})"))?
+        {
+            Some(applied) => (applied, true),
+            None => (self.defaults()?, false),
+        };
+        let head_own = self.settings_at(head_oid);
+        let own_config = |r: &anyhow::Result<Option<config::Applied>>| match r {
+            Ok(Some(a)) => Some(a.config.clone()),
+            _ => None,
+        };
+        let head_view = self.view_at_with(
+            head_oid,
+            gate.config.for_head(own_config(&head_own).as_ref()),
+        )?;
+        let start_config = gate
+            .config
+            .for_head(own_config(&self.settings_at(start)).as_ref());
+        let edits_settings = changed_files.iter().any(|c| c.path == config::FILE_NAME);
+        let (ignored, head_settings) = match head_own {
+            _ if !edits_settings => (gate.ignored.clone(), None),
+            Ok(Some(a)) => {
+                let changes = config::changes(&gate.config, &a.config);
+                (a.ignored, Some(HeadSettings::Changes(changes)))
+            }
+            Ok(None) => {
+                let defaults = self.defaults()?;
+                let changes = config::changes(&gate.config, &defaults.config);
+                (gate.ignored.clone(), Some(HeadSettings::Removed(changes)))
+            }
+            Err(e) => (
+                gate.ignored.clone(),
+                Some(HeadSettings::Invalid(format!("{e:#}"))),
+            ),
+        };
+        let settings = Settings {
+            commit: base_oid,
+            present,
+            ignored,
+            head: head_settings,
+        };
         // Files read through a symlink change with their target.
         let through_links = head_view.snapshot.link_changes(&changed_files);
         changed_files.extend(through_links);
@@ -223,7 +351,7 @@ impl Repo {
                 || c.path.ends_with(crate::terragrunt::eval::VALUES_FILE)
         });
         let base_inv = if needs_base {
-            Some(self.view_at(start)?)
+            Some(self.view_at_with(start, start_config.clone())?)
         } else {
             None
         };
@@ -259,7 +387,7 @@ impl Repo {
             .filter(|(dir, _)| !units.iter().any(|u| u.path == *dir))
             .collect();
         if !failed.is_empty() {
-            let base_view = self.view_at(start)?;
+            let base_view = self.view_at_with(start, start_config)?;
             let before = affected::reasons_by_unit(&base_view.inventory, &changed_files);
             for (dir, e) in failed {
                 let touched = before.contains_key(dir)
@@ -290,6 +418,7 @@ impl Repo {
             units,
             errors,
             head_view,
+            settings,
         })
     }
 }

@@ -410,32 +410,38 @@ fn a_review_longer_than_one_comment_is_split_and_every_part_fits() {
 }
 
 #[test]
-fn an_invalid_slipway_toml_is_named_in_the_comment_and_nothing_is_planned() {
+fn an_invalid_slipway_toml_in_the_change_is_named_and_the_plans_run_under_the_bases() {
     let w = world();
     let head = w.origin.push(
         4,
-        &[(
-            "slipway.toml",
-            "apply = \"command\"",
-            "apply = \"command\"\naproval = 1",
-        )],
+        &[
+            (
+                "slipway.toml",
+                "apply = \"command\"",
+                "apply = \"command\"\naproval = 1",
+            ),
+            ("live/dev/app/terragrunt.hcl", "\"v1\"", "\"v4\""),
+        ],
     );
     assert_eq!(w.deliver_pr("opened", 4, &head).0, 202);
-    let comment = w
-        .github
-        .wait_for(WAIT, |s| {
-            live_comments(s, 4)
-                .into_iter()
-                .next()
-                .filter(|c| c.body.contains("aproval"))
-        })
-        .unwrap_or_else(|| panic!("no comment naming the key:\n{}", w.service.log()));
+    let comment = w.final_comment(4, &head);
+    for want in [
+        "aproval",
+        "line",
+        "cannot be used",
+        "run under the base's settings",
+    ] {
+        assert!(comment.body.contains(want), "{want}: {}", comment.body);
+    }
+    let unit = comment
+        .body
+        .lines()
+        .find(|l| l.starts_with("| `live/dev/app` | dev |"))
+        .unwrap_or_else(|| panic!("the unit is listed: {}", comment.body));
     assert!(
-        comment.body.contains("No unit was planned"),
-        "{}",
-        comment.body
+        unit.contains('+') && !unit.contains("failed"),
+        "the unit is planned all the same: {unit}"
     );
-    assert!(comment.body.contains("line"), "{}", comment.body);
     let plan = w
         .github
         .wait_for(WAIT, |s| {
@@ -445,5 +451,42 @@ fn an_invalid_slipway_toml_is_named_in_the_comment_and_nothing_is_planned() {
                 .cloned()
         })
         .expect("the plan check completes");
-    assert_eq!(plan.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        plan.conclusion.as_deref(),
+        Some("failure"),
+        "merged, the file would stop Slipway"
+    );
+}
+
+#[test]
+fn a_change_granting_its_author_prod_rights_shows_them_as_a_loosened_prod_protection() {
+    let w = world();
+    let head = w.origin.push(
+        5,
+        &[
+            (
+                "slipway.toml",
+                "apply = \"command\"",
+                "apply = \"auto\"\napply_rights = { users = [\"mallory\"] }",
+            ),
+            ("live/prod/app/terragrunt.hcl", "\"v1\"", "\"v5\""),
+        ],
+    );
+    assert_eq!(w.deliver_pr("opened", 5, &head).0, 202);
+    let comment = w.final_comment(5, &head);
+    let row = |key: &str| {
+        comment
+            .body
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` | prod |")))
+            .unwrap_or_else(|| panic!("no row for {key}: {}", comment.body))
+            .to_string()
+    };
+    assert!(row("environments.prod.apply").contains("loosens a production protection"));
+    let users = row("environments.prod.apply_rights.users");
+    assert!(
+        users.contains("added mallory") && users.contains("loosens a production protection"),
+        "{users}"
+    );
+    w.github.assert_no_violations();
 }

@@ -641,12 +641,15 @@ fn planned_stack() -> TempRepo {
         "{}\nvariable \"name\" {{}}\nresource \"null_resource\" \"this\" {{\n  triggers = {{\n    name = var.name\n  }}\n}}\n",
         slipway_tests::NULL_PROVIDER_TF
     );
-    let r = TempRepo::with_files(&[("README.md", "# infrastructure\n")]);
-    r.write_all(&[
+    // The settings are on the base: a change's own slipway.toml does not set its environment.
+    let r = TempRepo::with_files(&[
+        ("README.md", "# infrastructure\n"),
         (
             "slipway.toml",
             "[environments.dev]\npath = \"live/dev\"\n\n[environments.dev.env]\nSTACK_TIER = \"gold\"\n",
         ),
+    ]);
+    r.write_all(&[
         ("units/named/main.tf", &main_tf),
         (
             "units/named/terragrunt.hcl",

@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use agent::engine::source::ResolvedSource;
+use agent::repo::{HeadSettings, Settings};
 use rules::plan::{Action, Plan};
 use rules::{Report, Severity};
 use serde::Serialize;
@@ -28,6 +29,8 @@ pub struct Review {
     pub units: Vec<UnitReview>,
     /// Evaluation problems that concern the change.
     pub errors: Vec<String>,
+    /// Which `slipway.toml` the review ran under, and what the change does to it.
+    pub settings: Option<Settings>,
 }
 
 /// One unit's part of the review.
@@ -241,6 +244,7 @@ fn front(review: &Review) -> String {
     );
     if review.units.is_empty() && review.errors.is_empty() {
         out.push_str("No Terragrunt unit is affected by this change.\n");
+        out.push_str(&settings_section(review.settings.as_ref()));
         return out;
     }
 
@@ -283,10 +287,106 @@ fn front(review: &Review) -> String {
         out.push('\n');
     }
 
+    out.push_str(&settings_section(review.settings.as_ref()));
     for e in &review.errors {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", e.replace('\n', "\n> "));
     }
     out
+}
+
+/// At most this many changed settings are listed; the rest are counted.
+const MAX_SETTING_ROWS: usize = 60;
+
+/// What the change does to `slipway.toml`, and the repository settings the service ignores.
+/// Silent when the change leaves `slipway.toml` alone and the service ignores nothing.
+fn settings_section(settings: Option<&Settings>) -> String {
+    let Some(settings) = settings else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let base: String = settings.commit.to_string().chars().take(7).collect();
+    match &settings.head {
+        None => {}
+        Some(HeadSettings::Invalid(e)) => {
+            let _ = writeln!(
+                out,
+                "### `slipway.toml`\n\n> [!CAUTION]\n> This change's `slipway.toml` cannot be used: {}\n>\n> The plans above run under the base's settings (`{base}`). Merged as it is, it would stop Slipway's reviews and applies.\n",
+                inline(e)
+            );
+        }
+        Some(HeadSettings::Changes(changes) | HeadSettings::Removed(changes)) => {
+            let removed = matches!(settings.head, Some(HeadSettings::Removed(_)));
+            let _ = writeln!(
+                out,
+                "### `slipway.toml`\n\nThis change {} `slipway.toml`. Its plans run under the base's settings (`{base}`), not its own; once merged, {}",
+                if removed { "removes" } else { "edits" },
+                if changes.is_empty() {
+                    "it changes nothing Slipway acts on.\n"
+                } else {
+                    "it changes:\n"
+                }
+            );
+            if !changes.is_empty() {
+                out.push_str("| Setting | Env | Before | After | |\n|---|---|---|---|---|\n");
+                for c in changes.iter().take(MAX_SETTING_ROWS) {
+                    let mark = if c.prod {
+                        "⚠️ **loosens a production protection: review with care**"
+                    } else if c.loosens {
+                        "loosens"
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {} | {} | {mark} |",
+                        inline(&c.key),
+                        inline(c.env.as_deref().unwrap_or("all")),
+                        inline(&cut_text(&c.before, 200)),
+                        inline(&cut_text(&c.after, 200)),
+                    );
+                }
+                if changes.len() > MAX_SETTING_ROWS {
+                    let _ = writeln!(
+                        out,
+                        "\n… and {} more changed setting(s).",
+                        changes.len() - MAX_SETTING_ROWS
+                    );
+                }
+                let prod = changes.iter().filter(|c| c.prod).count();
+                if prod > 0 {
+                    let _ = writeln!(
+                        out,
+                        "\n> [!IMPORTANT]\n> {prod} change(s) loosen a protection of a production environment."
+                    );
+                }
+                out.push('\n');
+            }
+        }
+    }
+    if !settings.ignored.is_empty() {
+        let keys: Vec<String> = settings
+            .ignored
+            .iter()
+            .take(MAX_SETTING_ROWS)
+            .map(|k| format!("`{}`", inline(k)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> The service does not let this repository set {}: ignored, the service's own settings apply.\n",
+            keys.join(", ")
+        );
+    }
+    out
+}
+
+/// `s` cut to at most `max` characters, with an ellipsis.
+fn cut_text(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max).collect();
+    t.push('…');
+    t
 }
 
 /// A diagram of the affected units: one box per environment in promotion order, units inside,
@@ -645,6 +745,7 @@ mod tests {
                 dependencies: Vec::new(),
             }],
             errors: Vec::new(),
+            settings: None,
         };
         for body in render_parts(&review).iter().chain([render(&review)].iter()) {
             let marker = read_marker(body).expect("the marker reads back");
@@ -690,6 +791,7 @@ mod tests {
             head: "abcdef0123".into(),
             base: "0123456789".into(),
             errors: vec![],
+            settings: None,
             units: vec![UnitReview {
                 path: "live/dev/app".into(),
                 env: Some("dev".into()),
@@ -735,6 +837,7 @@ mod tests {
             head: "h".into(),
             base: "b".into(),
             errors: vec![],
+            settings: None,
             units: vec![UnitReview {
                 path: "live/dev/big".into(),
                 env: None,

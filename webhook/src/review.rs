@@ -101,6 +101,7 @@ pub fn pending(prepared: &Prepared, done: &HashMap<String, bool>) -> Review {
         base: prepared.change.merge_base.to_string(),
         units,
         errors: agent::terragrunt::summarize(&prepared.change.errors),
+        settings: Some(prepared.change.settings.clone()),
     }
 }
 
@@ -181,8 +182,17 @@ pub fn assemble(prepared: &Prepared, mut results: HashMap<String, UnitResult>) -
         base: prepared.change.merge_base.to_string(),
         units,
         errors: agent::terragrunt::summarize(&prepared.change.errors),
+        settings: Some(prepared.change.settings.clone()),
     };
-    (review, failed || !prepared.change.errors.is_empty())
+    // A change whose own slipway.toml cannot be used would stop Slipway once merged.
+    let bad_settings = matches!(
+        prepared.change.settings.head,
+        Some(agent::repo::HeadSettings::Invalid(_))
+    );
+    (
+        review,
+        failed || bad_settings || !prepared.change.errors.is_empty(),
+    )
 }
 
 /// Plans a change start to end (the command line's way: its own runtime).

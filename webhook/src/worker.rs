@@ -41,6 +41,8 @@ pub struct WorkerSettings {
     pub edit_every: Duration,
     /// Names this process's claims (`host-pid`).
     pub id: String,
+    /// What the service fixes and allows in every repository's `slipway.toml`.
+    pub overrides: agent::config::Overrides,
 }
 
 impl WorkerSettings {
@@ -56,6 +58,7 @@ impl WorkerSettings {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "slipway".into()),
                 std::process::id()
             ),
+            overrides: agent::config::Overrides::default(),
         }
     }
 }
@@ -262,6 +265,7 @@ impl Worker {
             req.repo.name.name(),
         );
         let prepared = {
+            let overrides = self.settings.overrides.clone();
             let url = req.repo.clone_url.clone();
             let head = req.head.clone();
             let pr = req.pr.0;
@@ -277,7 +281,8 @@ impl Worker {
                     pull: Some(pr),
                 };
                 agent::mirror::fetch(&mirror_dir, &spec)?;
-                let repo = Repo::open(&mirror_dir)?;
+                // The review runs under the base's slipway.toml, with the service's overrides.
+                let repo = Repo::open(&mirror_dir)?.with_overrides(overrides);
                 review::prepare(&repo, &format!("refs/heads/{base_ref}"), head.as_str())
             })
             .await
@@ -365,7 +370,13 @@ impl Worker {
             .map_or_else(String::new, |p| p.chars().take(60_000).collect());
         publisher.publish_parts(parts).await?;
         let summary = summary(&review);
+        // A change whose own slipway.toml cannot be used would stop Slipway once merged.
+        let bad_settings = review
+            .settings
+            .as_ref()
+            .is_some_and(|s| matches!(s.head, Some(agent::repo::HeadSettings::Invalid(_))));
         let broken = !review.errors.is_empty()
+            || bad_settings
             || review.units.iter().any(|u| match &u.outcome {
                 comment::Outcome::Failed(_) => true,
                 comment::Outcome::Planned(p) => p.errored || !p.complete,

@@ -55,6 +55,7 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
         head: "4f1c2d3e5a6b7c8d9e0f".into(),
         base: "0a1b2c3d4e5f60718293".into(),
         errors: vec![],
+        settings: None,
         units: vec![UnitReview {
             path: "live/accounts/prod/us-east-1/database".into(),
             env: Some("prod".into()),
@@ -88,6 +89,7 @@ fn review_of(plan_json: &[u8], env: &str) -> String {
         head: "4f1c2d3e5a6b7c8d9e0f".into(),
         base: "0a1b2c3d4e5f60718293".into(),
         errors: vec![],
+        settings: None,
         units: vec![UnitReview {
             path: format!("live/accounts/{env}/us-east-1/app"),
             env: Some(env.into()),

@@ -32,6 +32,10 @@ pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
             let out = serde_json::json!({
                 "base": change.base.to_string(),
                 "head": change.head.to_string(),
+                "settings": {
+                    "commit": change.settings.commit.to_string(),
+                    "present": change.settings.present,
+                },
                 "units": change.units,
                 "errors": change.errors.iter().map(|e| serde_json::json!({
                     "path": e.unit.clone().unwrap_or_else(|| agent::snapshot::parent(&e.file).to_string()),
@@ -65,6 +69,7 @@ pub fn run(args: AffectedArgs) -> anyhow::Result<ExitCode> {
             super::emit(&text);
         }
     }
+    super::note_settings(&args.change.base, &change.settings);
     // Units that cannot be evaluated are listed above as failed; the others are right, so the
     // command succeeds, with a warning for each distinct error.
     for e in agent::terragrunt::summarize(&change.errors) {

@@ -135,7 +135,11 @@ pub fn execute_with(args: &CheckArgs, env: &Environment) -> Result<Outcome, Stri
                 .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
             let policy = PolicyConfig::from_slipway_toml(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            notes.push(format!("using config {}", path.display()));
+            notes.push(format!(
+                "using config {}{}",
+                path.display(),
+                revision_of(path)
+            ));
             (policy, Some(text))
         }
         None => {
@@ -204,6 +208,30 @@ pub fn find_config(plan: &Path, cwd: Option<&Path>) -> Option<PathBuf> {
                 .find(|p| p.is_file())
         });
     found
+}
+
+/// Which revision a configuration file on disk is: ` (the work tree of <repo> at commit
+/// abc1234, unmodified)`, or nothing outside a git repository.
+fn revision_of(path: &Path) -> String {
+    let Ok(repo) = git2::Repository::discover(path.parent().unwrap_or(path)) else {
+        return String::new();
+    };
+    let (Some(workdir), Ok(head)) = (repo.workdir(), repo.head()) else {
+        return String::new();
+    };
+    let Some(commit) = head.target() else {
+        return String::new();
+    };
+    let short: String = commit.to_string().chars().take(7).collect();
+    let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let state = match file.strip_prefix(&root).map(|rel| repo.status_file(rel)) {
+        Ok(Ok(s)) if s.is_empty() => "unmodified",
+        Ok(Ok(s)) if s.contains(git2::Status::WT_NEW) => "not committed",
+        Ok(Ok(_)) => "modified since",
+        _ => return String::new(),
+    };
+    format!(" (the work tree at commit {short}, {state})")
 }
 
 /// `[environments.<env>] region`, when slipway.toml sets it. Read leniently: the file is

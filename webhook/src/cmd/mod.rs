@@ -73,6 +73,34 @@ pub fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     }
 }
 
+/// Says on standard error which `slipway.toml` a change is reviewed under (the base's: a
+/// change cannot change its own gate), and what the change does to it.
+pub fn note_settings(base: &str, settings: &agent::repo::Settings) {
+    let short: String = settings.commit.to_string().chars().take(7).collect();
+    if settings.present {
+        eprintln!("settings: slipway.toml of the base {base} (commit {short})");
+    } else {
+        eprintln!("settings: defaults (the base {base}, commit {short}, has no slipway.toml)");
+    }
+    match &settings.head {
+        None => {}
+        Some(agent::repo::HeadSettings::Invalid(e)) => {
+            eprintln!("warning: this change's slipway.toml cannot be used: {e}");
+        }
+        Some(
+            agent::repo::HeadSettings::Changes(changes)
+            | agent::repo::HeadSettings::Removed(changes),
+        ) => eprintln!(
+            "note: this change edits slipway.toml ({} setting(s) change, {} loosening a production protection); its settings take effect once merged",
+            changes.len(),
+            changes.iter().filter(|c| c.prod).count()
+        ),
+    }
+    for key in &settings.ignored {
+        eprintln!("warning: {key}: not a setting this repository may override; ignored");
+    }
+}
+
 /// Logs to stderr; quiet unless `RUST_LOG` asks for more.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -39,6 +39,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 pub fn review(args: &PlanArgs, env: Vec<(String, String)>) -> anyhow::Result<(Review, bool)> {
     let repo = Repo::open(&args.change.repo)?;
     let prepared = crate::review::prepare(&repo, &args.change.base, &args.change.head)?;
+    super::note_settings(&args.change.base, &prepared.change.settings);
     let tmp;
     let work_root = match &args.work_dir {
         Some(d) => d.clone(),

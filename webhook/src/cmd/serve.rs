@@ -19,7 +19,9 @@ use crate::worker::{Worker, WorkerSettings};
 /// `SLIPWAY_*` environment variable; secrets may come from files and are never printed.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Service configuration file (not read by this version: use the flags or variables).
+    /// Service configuration file (TOML). It holds `[repositories]`: the settings the service
+    /// fixes for every repository and which ones a repository's `slipway.toml` may override
+    /// (`allowed_overrides`). The other settings are these flags and variables.
     #[arg(long, env = "SLIPWAY_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address the webhook service listens on.
@@ -152,8 +154,9 @@ impl ServeArgs {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("slipway.db").display()))
     }
 
-    fn worker_settings(&self) -> WorkerSettings {
+    fn worker_settings(&self, service: &ServiceConfig) -> WorkerSettings {
         let mut w = WorkerSettings::new(self.data_dir.clone());
+        w.overrides = service.repositories.clone();
         if let Some(n) = self.workers {
             w.slots = n.max(1);
         }
@@ -177,13 +180,42 @@ impl ServeArgs {
     }
 }
 
+/// The service configuration file (`--config`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// What the service decides for every repository: fixed settings and `allowed_overrides`.
+    #[serde(default)]
+    pub repositories: agent::config::Overrides,
+}
+
+impl ServiceConfig {
+    /// Reads the file `--config` names (the defaults without one); errors name the key and
+    /// line.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<ServiceConfig> {
+        let Some(path) = path else {
+            return Ok(ServiceConfig::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the service configuration {}", path.display()))?;
+        let config: ServiceConfig = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}",
+                path.display(),
+                agent::config::describe_toml_error(&text, &e)
+            )
+        })?;
+        config
+            .repositories
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(config)
+    }
+}
+
 /// `slipway serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if args.config.is_some() {
-        anyhow::bail!(
-            "--config: this version reads no service configuration file; use the flags or their SLIPWAY_* variables (slipway serve --help)"
-        );
-    }
+    let service = ServiceConfig::load(args.config.as_deref())?;
     let secrets = args.secrets()?;
     let credentials = args.credentials()?;
     // Discovery in the service never reads Slipway's own environment.
@@ -203,7 +235,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 let worker = Worker {
                     store: store.clone(),
                     github: args.github(c)?,
-                    settings: args.worker_settings(),
+                    settings: args.worker_settings(&service),
                 };
                 workers = Some(tokio::spawn(worker.run(stop_rx.clone())));
                 None
@@ -252,6 +284,7 @@ pub fn worker(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "slipway worker needs --database-url postgres://... (SLIPWAY_DATABASE_URL): workers of several processes share a PostgreSQL queue"
         );
     }
+    let service = ServiceConfig::load(args.config.as_deref())?;
     let credentials = args
         .credentials()?
         .map_err(|why| anyhow::anyhow!("slipway worker: {why}"))?;
@@ -262,7 +295,7 @@ pub fn worker(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let worker = Worker {
             store,
             github: args.github(&credentials)?,
-            settings: args.worker_settings(),
+            settings: args.worker_settings(&service),
         };
         let run = tokio::spawn(worker.run(stop_rx));
         eprintln!("slipway worker: claiming jobs");
@@ -293,5 +326,44 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_service_configuration_parses() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/service.toml");
+        let config = ServiceConfig::load(Some(&example)).expect("the example is valid");
+        let fixed = &config.repositories.fixed;
+        assert!(fixed.contains_key("environments"), "{fixed:?}");
+        assert!(config
+            .repositories
+            .allowed_overrides
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|k| k == "live_dir")));
+    }
+
+    #[test]
+    fn a_bad_service_configuration_is_named_by_key_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("service.toml");
+        for (text, want) in [
+            ("[repositories]\nalowed_overrides = []\n", "line 2"),
+            (
+                "[repositories.fixed.environments.prod]\naply = \"command\"\n",
+                "aply",
+            ),
+            ("[repository]\n", "repository"),
+        ] {
+            std::fs::write(&file, text).expect("write");
+            let err = format!(
+                "{:#}",
+                ServiceConfig::load(Some(&file)).expect_err("refused")
+            );
+            assert!(err.contains(want) && err.contains("service.toml"), "{err}");
+        }
     }
 }

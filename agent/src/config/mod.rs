@@ -8,6 +8,18 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+mod changes;
+mod overrides;
+
+pub use changes::{changes, SettingChange};
+pub use overrides::{Applied, Overrides};
+
+/// The settings a pull request's own `slipway.toml` decides for its review. They only say
+/// where to look, never who may do what: everything else (environments, accounts and roles,
+/// rights, requirements, gates, `allow_run_cmd`, policy and exemptions) comes from the base
+/// branch, so that a pull request cannot change its own gate.
+pub const HEAD_SETTINGS: &[&str] = &["live_dir"];
+
 /// File name of the repository configuration, at the repository root.
 pub const FILE_NAME: &str = "slipway.toml";
 
@@ -192,6 +204,16 @@ impl RepoConfig {
         Ok(())
     }
 
+    /// The settings a change's review runs under: these (the base's), with the change's own
+    /// [`HEAD_SETTINGS`] when its `slipway.toml` is valid.
+    pub fn for_head(&self, head: Option<&RepoConfig>) -> RepoConfig {
+        let mut config = self.clone();
+        if let Some(head) = head {
+            config.live_dir = head.live_dir.clone();
+        }
+        config
+    }
+
     /// The environment whose path prefix contains `unit_path` (longest prefix wins).
     pub fn env_for_path(&self, unit_path: &str) -> Option<&str> {
         self.environments
@@ -209,7 +231,7 @@ pub fn path_has_prefix(path: &str, prefix: &str) -> bool {
         || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
 }
 
-fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim_end();
     match e.span() {
         Some(span) => {
