@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agent::store::{
-    self, now_ms, CommitSha, Delivery, JobKind, JobState, Lease, NewJob, PgStore, PrNumber,
-    Recorded, RepoName, RunRecord, SqliteStore, Store, StoreError, MAX_ATTEMPTS,
+    self, now_ms, CommandRecord, CommitSha, Delivery, JobKind, JobState, Lease, NewJob, PgStore,
+    PrNumber, Recorded, RepoName, RunRecord, SqliteStore, Store, StoreError, MAX_ATTEMPTS,
 };
 use tempfile::TempDir;
 
@@ -201,6 +201,10 @@ on_both_stores!(
     ready_checks_the_migrations,
     two_processes_claim_every_job_exactly_once,
     many_tasks_on_one_store_claim_every_job_exactly_once,
+    two_comments_on_one_pull_request_are_two_command_jobs,
+    commands_are_audited_in_order,
+    a_unit_locked_by_one_pull_request_is_refused_to_another_until_released,
+    two_pull_requests_racing_for_one_unit_never_both_hold_it,
 );
 
 fn repo() -> RepoName {
@@ -929,4 +933,153 @@ async fn open_refuses_an_unknown_database() {
         PgStore::open_in_schema(DEFAULT_DATABASE_URL, "x\"; DROP TABLE jobs; --").await,
         Err(StoreError::Config(_))
     ));
+}
+
+async fn two_comments_on_one_pull_request_are_two_command_jobs(t: &TestStore) {
+    let s = t.store();
+    let command = || job(JobKind::Command, Some(1), None);
+    let first = made(
+        s.record_delivery(&delivery("c-1", "issue_comment"), &[command()])
+            .await
+            .expect("recorded"),
+    );
+    let second = made(
+        s.record_delivery(&delivery("c-2", "issue_comment"), &[command()])
+            .await
+            .expect("recorded"),
+    );
+    assert_eq!(
+        (first.len(), second.len()),
+        (1, 1),
+        "neither comment is lost"
+    );
+    assert_eq!(
+        s.record_delivery(&delivery("c-2", "issue_comment"), &[command()])
+            .await
+            .expect("recorded"),
+        Recorded::Duplicate,
+        "a redelivery still makes nothing"
+    );
+}
+
+async fn commands_are_audited_in_order(t: &TestStore) {
+    let s = t.store();
+    let record = |n: u64, command: &str, outcome: &str| CommandRecord {
+        repo: repo(),
+        pr: PrNumber(3),
+        comment_id: 100 + n,
+        author: "ada".into(),
+        command: command.into(),
+        env: Some("prod".into()),
+        head: Some(sha(9)),
+        outcome: outcome.into(),
+        detail: format!("detail {n}"),
+        at_ms: now_ms(),
+    };
+    let given = [
+        record(1, "/apply prod", "refused"),
+        record(2, "/plan", "accepted"),
+    ];
+    for c in &given {
+        s.record_command(c).await.expect("recorded");
+    }
+    let read = s.commands_of_pr(&repo(), PrNumber(3)).await.expect("read");
+    assert_eq!(read, given);
+    assert!(s
+        .commands_of_pr(&repo(), PrNumber(4))
+        .await
+        .expect("read")
+        .is_empty());
+}
+
+async fn a_unit_locked_by_one_pull_request_is_refused_to_another_until_released(t: &TestStore) {
+    let s = t.store();
+    let units = |names: &[&str]| -> Vec<(String, Option<String>)> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), Some("prod".to_string())))
+            .collect()
+    };
+    let held = s
+        .lock_units(
+            &repo(),
+            PrNumber(1),
+            &sha(1),
+            &units(&["live/prod/db", "live/prod/app"]),
+        )
+        .await
+        .expect("locked");
+    assert!(held.is_empty(), "free units are taken: {held:?}");
+    // A new head of the same pull request renews its own locks.
+    assert!(s
+        .lock_units(&repo(), PrNumber(1), &sha(2), &units(&["live/prod/db"]))
+        .await
+        .expect("locked")
+        .is_empty());
+    let refused = s
+        .lock_units(
+            &repo(),
+            PrNumber(2),
+            &sha(3),
+            &units(&["live/prod/db", "live/prod/web"]),
+        )
+        .await
+        .expect("answered");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        (refused[0].unit.as_str(), refused[0].pr, &refused[0].head),
+        ("live/prod/db", PrNumber(1), &sha(2))
+    );
+    let all: Vec<(String, PrNumber)> = s
+        .locks(&repo())
+        .await
+        .expect("locks")
+        .into_iter()
+        .map(|l| (l.unit, l.pr))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("live/prod/app".to_string(), PrNumber(1)),
+            ("live/prod/db".to_string(), PrNumber(1)),
+            ("live/prod/web".to_string(), PrNumber(2)),
+        ]
+    );
+    // Another pull request cannot release what it does not hold.
+    assert_eq!(
+        s.unlock_units(&repo(), PrNumber(2), Some(&["live/prod/db".to_string()]))
+            .await
+            .expect("answered"),
+        0
+    );
+    assert_eq!(
+        s.unlock_units(&repo(), PrNumber(1), None)
+            .await
+            .expect("released"),
+        2
+    );
+    assert!(s
+        .lock_units(&repo(), PrNumber(2), &sha(3), &units(&["live/prod/db"]))
+        .await
+        .expect("locked")
+        .is_empty());
+}
+
+async fn two_pull_requests_racing_for_one_unit_never_both_hold_it(t: &TestStore) {
+    for round in 0..20u32 {
+        let unit = vec![(format!("live/prod/unit-{round}"), Some("prod".to_string()))];
+        let (a, b) = (t.shared(), t.shared());
+        let (ua, ub) = (unit.clone(), unit.clone());
+        let ta =
+            tokio::spawn(async move { a.lock_units(&repo(), PrNumber(1), &sha(1), &ua).await });
+        let tb =
+            tokio::spawn(async move { b.lock_units(&repo(), PrNumber(2), &sha(2), &ub).await });
+        let ra = ta.await.expect("task").expect("answered");
+        let rb = tb.await.expect("task").expect("answered");
+        assert_eq!(
+            usize::from(ra.is_empty()) + usize::from(rb.is_empty()),
+            1,
+            "exactly one pull request holds the unit: {ra:?} {rb:?}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rules::config::{Level, PolicyConfig, RuleId};
 
-use super::{ApplyMode, EnvConfig, Permission, RepoConfig};
+use super::{ApplyMode, EnvConfig, Permission, RepoConfig, Rights};
 
 /// One setting a change to `slipway.toml` changes. `before` and `after` are plain text, as
 /// the repository wrote them (a renderer escapes them).
@@ -154,27 +154,30 @@ impl Changes<'_> {
             let loosens = b.apply == ApplyMode::Command && h.apply == ApplyMode::Auto;
             self.push(&key("apply"), env, mode(b.apply), mode(h.apply), loosens);
         }
-        self.members(
-            &key("apply_rights.users"),
-            env,
-            &b.apply_rights.users,
-            &h.apply_rights.users,
-        );
-        self.members(
-            &key("apply_rights.teams"),
-            env,
-            &b.apply_rights.teams,
-            &h.apply_rights.teams,
-        );
-        let perm = |p: Option<Permission>| p.unwrap_or(Permission::Write);
-        if b.apply_rights.min_permission != h.apply_rights.min_permission {
-            let loosens = perm(h.apply_rights.min_permission) < perm(b.apply_rights.min_permission);
+        for (field, br, hr) in [
+            ("apply_rights", &b.apply_rights, &h.apply_rights),
+            ("plan_rights", &b.plan_rights, &h.plan_rights),
+        ] {
+            self.rights(&key(field), env, br, hr);
+        }
+        let prod = self.is_prod(name);
+        let locks = |c: Option<bool>| c.unwrap_or(prod);
+        if locks(b.lock) != locks(h.lock) {
             self.push(
-                &key("apply_rights.min_permission"),
+                &key("lock"),
                 env,
-                permission(b.apply_rights.min_permission),
-                permission(h.apply_rights.min_permission),
-                loosens,
+                locks(b.lock).to_string(),
+                locks(h.lock).to_string(),
+                !locks(h.lock),
+            );
+        }
+        if b.plan_forks != h.plan_forks {
+            self.push(
+                &key("plan_forks"),
+                env,
+                b.plan_forks.to_string(),
+                h.plan_forks.to_string(),
+                h.plan_forks,
             );
         }
         let (br, hr) = (&b.requirements, &h.requirements);
@@ -185,6 +188,15 @@ impl Changes<'_> {
                 br.approvals.to_string(),
                 hr.approvals.to_string(),
                 hr.approvals < br.approvals,
+            );
+        }
+        if br.approvals_team != hr.approvals_team {
+            self.push(
+                &key("requirements.approvals_team"),
+                env,
+                opt(&br.approvals_team),
+                opt(&hr.approvals_team),
+                br.approvals_team.is_some(),
             );
         }
         if br.mergeable != hr.mergeable {
@@ -220,6 +232,24 @@ impl Changes<'_> {
                 list(&m.keys().cloned().collect::<Vec<_>>())
             };
             self.push(&key("env"), env, keys(&b.env), keys(&h.env), false);
+        }
+    }
+
+    /// Who may act: a user or team added, or a lower permission floor, grants more.
+    fn rights(&mut self, key: &str, env: Option<&str>, b: &Rights, h: &Rights) {
+        self.members(&format!("{key}.users"), env, &b.users, &h.users);
+        self.members(&format!("{key}.teams"), env, &b.teams, &h.teams);
+        let (fb, fh) = (b.permission_floor(), h.permission_floor());
+        if fb != fh {
+            // No floor: only the listed users and teams, stricter than any permission.
+            let rank = |p: Option<Permission>| p.map_or(u8::MAX, |p| p as u8);
+            self.push(
+                &format!("{key}.min_permission"),
+                env,
+                permission(fb),
+                permission(fh),
+                rank(fh) < rank(fb),
+            );
         }
     }
 
@@ -433,7 +463,7 @@ fn mode(m: ApplyMode) -> String {
 
 fn permission(p: Option<Permission>) -> String {
     match p {
-        None => "write (default)".into(),
+        None => "none: only the listed users and teams".into(),
         Some(p) => format!("{p:?}").to_lowercase(),
     }
 }

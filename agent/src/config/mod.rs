@@ -63,9 +63,23 @@ pub struct EnvConfig {
     /// `auto`: applied after merge; `command`: waits for `/apply <env>`.
     #[serde(default)]
     pub apply: ApplyMode,
-    /// Who may apply this environment.
+    /// Who may apply this environment (default: anyone with write permission).
     #[serde(default)]
-    pub apply_rights: ApplyRights,
+    pub apply_rights: Rights,
+    /// Who may run `/plan` for this environment's units (default: anyone with write
+    /// permission).
+    #[serde(default)]
+    pub plan_rights: Rights,
+    /// Whether a pull request's plan of a unit locks the unit until it is applied, the pull
+    /// request closes or `/unlock` frees it (default: on in production environments, as
+    /// `policy.production_envs` names them; off elsewhere).
+    #[serde(default)]
+    pub lock: Option<bool>,
+    /// Whether pull requests from forks are planned with this environment's plan role (off by
+    /// default: a fork's author would run their configuration under the account's role; a
+    /// `/plan` from someone with write permission plans them once).
+    #[serde(default)]
+    pub plan_forks: bool,
     /// What must hold before an apply starts.
     #[serde(default)]
     pub requirements: ApplyRequirements,
@@ -98,10 +112,12 @@ pub enum ApplyMode {
     Command,
 }
 
-/// Who may run `/apply <env>`: anyone matching one of the lists.
+/// Who may run a command for an environment: anyone named in `users`, a member of one of
+/// `teams`, or anyone with at least `min_permission` on the repository. A table with none of
+/// the three (or none at all) means write permission.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ApplyRights {
+pub struct Rights {
     /// GitHub logins.
     #[serde(default)]
     pub users: Vec<String>,
@@ -111,6 +127,18 @@ pub struct ApplyRights {
     /// Minimum repository permission.
     #[serde(default)]
     pub min_permission: Option<Permission>,
+}
+
+impl Rights {
+    /// The permission that suffices on its own: `min_permission`, or write when the table names
+    /// nobody at all; `None` when only the listed users and teams may act.
+    pub fn permission_floor(&self) -> Option<Permission> {
+        match self.min_permission {
+            Some(p) => Some(p),
+            None if self.users.is_empty() && self.teams.is_empty() => Some(Permission::Write),
+            None => None,
+        }
+    }
 }
 
 /// A GitHub repository permission level, lowest first.
@@ -128,9 +156,13 @@ pub enum Permission {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequirements {
-    /// Number of approving reviews required.
+    /// Number of approving reviews of the pull request's head required, never counting its
+    /// author's.
     #[serde(default)]
     pub approvals: u32,
+    /// Only approvals by members of this team (`org/team-slug`) count.
+    #[serde(default)]
+    pub approvals_team: Option<String>,
     /// The pull request must be mergeable.
     #[serde(default)]
     pub mergeable: bool,
@@ -194,6 +226,37 @@ impl RepoConfig {
                     )));
                 }
             }
+            let teams = env
+                .apply_rights
+                .teams
+                .iter()
+                .map(|t| ("apply_rights.teams", t))
+                .chain(
+                    env.plan_rights
+                        .teams
+                        .iter()
+                        .map(|t| ("plan_rights.teams", t)),
+                )
+                .chain(
+                    env.requirements
+                        .approvals_team
+                        .iter()
+                        .map(|t| ("requirements.approvals_team", t)),
+                );
+            for (key, team) in teams {
+                let ok = team.split('/').count() == 2
+                    && team.split('/').all(|p| {
+                        !p.is_empty()
+                            && p.bytes().all(|b| {
+                                b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'
+                            })
+                    });
+                if !ok {
+                    return Err(invalid(format!(
+                        "environments.{name}.{key}: '{team}' is not a team of the form org/team-slug"
+                    )));
+                }
+            }
             if env.path.starts_with('/') || env.path.split('/').any(|c| c == "..") {
                 return Err(invalid(format!(
                     "environments.{name}.path: '{}' must be a path inside the repository",
@@ -212,6 +275,14 @@ impl RepoConfig {
             config.live_dir = head.live_dir.clone();
         }
         config
+    }
+
+    /// Whether a pull request's plan locks the units of environment `env`.
+    pub fn locks(&self, env: &str) -> bool {
+        self.environments
+            .get(env)
+            .and_then(|e| e.lock)
+            .unwrap_or_else(|| self.policy.production_envs.iter().any(|p| p == env))
     }
 
     /// The environment whose path prefix contains `unit_path` (longest prefix wins).

@@ -276,6 +276,41 @@ pub enum Lease {
     Lost,
 }
 
+/// A comment command as given, and what came of it: the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    pub repo: RepoName,
+    pub pr: PrNumber,
+    /// The comment that gave it.
+    pub comment_id: u64,
+    /// The GitHub login that gave it.
+    pub author: String,
+    /// The command as written back canonically (`/apply prod`), or the line it could not read.
+    pub command: String,
+    /// The environment it concerned, when one.
+    pub env: Option<String>,
+    /// The pull request's head when the command was handled.
+    pub head: Option<CommitSha>,
+    /// `accepted`, `refused` or `error`.
+    pub outcome: String,
+    /// Why, in a line.
+    pub detail: String,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
+/// A unit held by a pull request whose plan of it is not yet applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitLock {
+    pub unit: String,
+    pub env: Option<String>,
+    pub pr: PrNumber,
+    /// The head whose plan took or renewed the lock.
+    pub head: CommitSha,
+    /// When the lock was first taken, in milliseconds since the Unix epoch.
+    pub since_ms: i64,
+}
+
 /// One unit's run within a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -399,6 +434,34 @@ pub trait Store: Send + Sync + fmt::Debug {
         name: &str,
         id: u64,
     ) -> Result<()>;
+
+    /// Records a command and what came of it.
+    async fn record_command(&self, command: &CommandRecord) -> Result<()>;
+
+    /// The commands given on a pull request, oldest first.
+    async fn commands_of_pr(&self, repo: &RepoName, pr: PrNumber) -> Result<Vec<CommandRecord>>;
+
+    /// Takes the locks of `units` (path, environment) for `pr` at `head`, in one transaction: a
+    /// unit that is free, or already `pr`'s, is (re)taken; the locks other pull requests hold
+    /// on the rest are returned, and nothing of theirs changes.
+    async fn lock_units(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        head: &CommitSha,
+        units: &[(String, Option<String>)],
+    ) -> Result<Vec<UnitLock>>;
+
+    /// Releases `pr`'s locks: all of them, or those of `units`; returns how many.
+    async fn unlock_units(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        units: Option<&[String]>,
+    ) -> Result<u64>;
+
+    /// Every lock held in a repository, by unit.
+    async fn locks(&self, repo: &RepoName) -> Result<Vec<UnitLock>>;
 }
 
 /// Opens the store a URL names, running its migrations: `sqlite://PATH` (created if missing)

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 
+use super::{CommandRecord, Job, RunRecord, UnitLock};
 use super::{
     CommitSha, JobKind, JobState, NewJob, PrNumber, RepoName, Result, StoreError, MAX_ATTEMPTS,
 };
-use super::{Job, RunRecord};
 
 /// The columns of `jobs` a [`Job`] is read from, in the order both stores select them.
 macro_rules! job_columns {
@@ -208,4 +208,108 @@ pub(super) fn check_applied(migrator: &Migrator, applied: &[i64]) -> Result<()> 
             missing.join(", ")
         )))
     }
+}
+
+/// A `commands` row as read.
+pub(super) struct CommandRow {
+    pub repo: String,
+    pub pr: i64,
+    pub comment_id: i64,
+    pub author: String,
+    pub command: String,
+    pub env: Option<String>,
+    pub head: Option<String>,
+    pub outcome: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+impl CommandRow {
+    pub fn into_record(self) -> Result<CommandRecord> {
+        let corrupt = |column: &str, e: String| {
+            StoreError::Corrupt(format!(
+                "commands row of comment {}: {column}: {e}",
+                self.comment_id
+            ))
+        };
+        Ok(CommandRecord {
+            repo: RepoName::parse(&self.repo).map_err(|e| corrupt("repo", e))?,
+            pr: PrNumber(u64::try_from(self.pr).map_err(|_| corrupt("pr", "negative".into()))?),
+            comment_id: id_of(self.comment_id, "comment")?,
+            author: self.author.clone(),
+            command: self.command.clone(),
+            env: self.env.clone(),
+            head: self
+                .head
+                .as_deref()
+                .map(CommitSha::parse)
+                .transpose()
+                .map_err(|e| corrupt("head", e))?,
+            outcome: self.outcome.clone(),
+            detail: self.detail.clone(),
+            at_ms: self.at,
+        })
+    }
+}
+
+/// A `locks` row as read.
+pub(super) struct LockRow {
+    pub unit: String,
+    pub env: Option<String>,
+    pub pr: i64,
+    pub head: String,
+    pub since: i64,
+}
+
+impl LockRow {
+    pub fn into_lock(self) -> Result<UnitLock> {
+        let corrupt = |column: &str, e: String| {
+            StoreError::Corrupt(format!("lock of {}: {column}: {e}", self.unit))
+        };
+        Ok(UnitLock {
+            pr: PrNumber(u64::try_from(self.pr).map_err(|_| corrupt("pr", "negative".into()))?),
+            head: CommitSha::parse(&self.head).map_err(|e| corrupt("head", e))?,
+            unit: self.unit,
+            env: self.env,
+            since_ms: self.since,
+        })
+    }
+}
+
+/// The statements of commands and locks, written once with `?` placeholders; PostgreSQL's
+/// store numbers them ([`numbered`]).
+pub(super) mod sql {
+    pub const RECORD_COMMAND: &str = "INSERT INTO commands \
+        (repo, pr, comment_id, author, command, env, head, outcome, detail, at) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    pub const COMMANDS_OF_PR: &str = "SELECT repo, pr, comment_id, author, command, env, head, \
+        outcome, detail, at FROM commands WHERE repo = ? AND pr = ? ORDER BY id";
+    /// Takes a free unit, or renews the pull request's own lock; leaves another's alone.
+    pub const TAKE_LOCK: &str = "INSERT INTO locks (repo, unit, env, pr, head, since) \
+        VALUES (?, ?, ?, ?, ?, ?) \
+        ON CONFLICT (repo, unit) DO UPDATE SET head = excluded.head, env = excluded.env \
+        WHERE locks.pr = excluded.pr";
+    pub const LOCK_OF_UNIT: &str =
+        "SELECT unit, env, pr, head, since FROM locks WHERE repo = ? AND unit = ?";
+    pub const UNLOCK_PR: &str = "DELETE FROM locks WHERE repo = ? AND pr = ?";
+    pub const UNLOCK_UNIT: &str = "DELETE FROM locks WHERE repo = ? AND pr = ? AND unit = ?";
+    pub const LOCKS: &str =
+        "SELECT unit, env, pr, head, since FROM locks WHERE repo = ? ORDER BY unit";
+}
+
+/// `sql` with its `?` placeholders numbered `$1`, `$2`, ... (PostgreSQL's form). The
+/// statements above hold no `?` inside a literal.
+pub(super) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -17,8 +17,8 @@ use sqlx::Row;
 
 use super::rows::{self, job_columns, JobRow, JobValues, RunRow};
 use super::{
-    now_ms, CommitSha, Delivery, Job, JobKind, JobState, Lease, NewJob, PrNumber, Recorded,
-    RepoName, Result, RunRecord, Store, StoreError,
+    now_ms, CommandRecord, CommitSha, Delivery, Job, JobKind, JobState, Lease, NewJob, PrNumber,
+    Recorded, RepoName, Result, RunRecord, Store, StoreError, UnitLock,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -441,4 +441,131 @@ impl Store for SqliteStore {
         .await?;
         Ok(())
     }
+    async fn record_command(&self, c: &CommandRecord) -> Result<()> {
+        sqlx::query(rows::sql::RECORD_COMMAND)
+            .bind(c.repo.as_str())
+            .bind(rows::pr_value(c.pr)?)
+            .bind(rows::id_value(c.comment_id, "comment")?)
+            .bind(&c.author)
+            .bind(&c.command)
+            .bind(&c.env)
+            .bind(c.head.as_ref().map(CommitSha::as_str))
+            .bind(&c.outcome)
+            .bind(&c.detail)
+            .bind(c.at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn commands_of_pr(&self, repo: &RepoName, pr: PrNumber) -> Result<Vec<CommandRecord>> {
+        let rows = sqlx::query(rows::sql::COMMANDS_OF_PR)
+            .bind(repo.as_str())
+            .bind(rows::pr_value(pr)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(command_row).collect()
+    }
+
+    async fn lock_units(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        head: &CommitSha,
+        units: &[(String, Option<String>)],
+    ) -> Result<Vec<UnitLock>> {
+        let now = now_ms();
+        let pr_value = rows::pr_value(pr)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut others = Vec::new();
+        for (unit, env) in units {
+            sqlx::query(rows::sql::TAKE_LOCK)
+                .bind(repo.as_str())
+                .bind(unit)
+                .bind(env)
+                .bind(pr_value)
+                .bind(head.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let held = sqlx::query(rows::sql::LOCK_OF_UNIT)
+                .bind(repo.as_str())
+                .bind(unit)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = held {
+                let lock = lock_row(&row)?;
+                if lock.pr != pr {
+                    others.push(lock);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(others)
+    }
+
+    async fn unlock_units(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        units: Option<&[String]>,
+    ) -> Result<u64> {
+        let pr = rows::pr_value(pr)?;
+        let Some(units) = units else {
+            return Ok(sqlx::query(rows::sql::UNLOCK_PR)
+                .bind(repo.as_str())
+                .bind(pr)
+                .execute(&self.pool)
+                .await?
+                .rows_affected());
+        };
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut n = 0;
+        for unit in units {
+            n += sqlx::query(rows::sql::UNLOCK_UNIT)
+                .bind(repo.as_str())
+                .bind(pr)
+                .bind(unit)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn locks(&self, repo: &RepoName) -> Result<Vec<UnitLock>> {
+        let rows = sqlx::query(rows::sql::LOCKS)
+            .bind(repo.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(lock_row).collect()
+    }
+}
+
+fn command_row(row: &SqliteRow) -> Result<CommandRecord> {
+    rows::CommandRow {
+        repo: row.try_get("repo")?,
+        pr: row.try_get("pr")?,
+        comment_id: row.try_get("comment_id")?,
+        author: row.try_get("author")?,
+        command: row.try_get("command")?,
+        env: row.try_get("env")?,
+        head: row.try_get("head")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        at: row.try_get("at")?,
+    }
+    .into_record()
+}
+
+fn lock_row(row: &SqliteRow) -> Result<UnitLock> {
+    rows::LockRow {
+        unit: row.try_get("unit")?,
+        env: row.try_get("env")?,
+        pr: row.try_get("pr")?,
+        head: row.try_get("head")?,
+        since: row.try_get("since")?,
+    }
+    .into_lock()
 }
