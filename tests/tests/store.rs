@@ -1049,20 +1049,33 @@ async fn a_unit_locked_by_one_pull_request_is_refused_to_another_until_released(
     assert_eq!(
         s.unlock_units(&repo(), PrNumber(2), Some(&["live/prod/db".to_string()]))
             .await
-            .expect("answered"),
+            .expect("answered")
+            .count,
         0
     );
+    let released = s
+        .unlock_units(&repo(), PrNumber(1), None)
+        .await
+        .expect("released");
+    assert_eq!(released.count, 2);
     assert_eq!(
-        s.unlock_units(&repo(), PrNumber(1), None)
-            .await
-            .expect("released"),
-        2
+        released.waiting,
+        [(PrNumber(2), sha(3))],
+        "the pull request refused the lock is named, to be checked again"
     );
     assert!(s
         .lock_units(&repo(), PrNumber(2), &sha(3), &units(&["live/prod/db"]))
         .await
         .expect("locked")
         .is_empty());
+    assert!(
+        s.unlock_units(&repo(), PrNumber(2), None)
+            .await
+            .expect("released")
+            .waiting
+            .is_empty(),
+        "a wait is cleared once it is answered"
+    );
 }
 
 async fn two_pull_requests_racing_for_one_unit_never_both_hold_it(t: &TestStore) {

@@ -37,3 +37,12 @@ CREATE TABLE locks (
     PRIMARY KEY (repo, unit)
 );
 CREATE INDEX locks_of_pr ON locks (repo, pr);
+
+-- Pull requests refused a unit's lock, so that releasing the lock checks them again.
+CREATE TABLE lock_waits (
+    repo TEXT   NOT NULL,
+    unit TEXT   NOT NULL,
+    pr   BIGINT NOT NULL,
+    head TEXT   NOT NULL,
+    PRIMARY KEY (repo, unit, pr)
+);

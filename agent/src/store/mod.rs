@@ -311,6 +311,15 @@ pub struct UnitLock {
     pub since_ms: i64,
 }
 
+/// What [`Store::unlock_units`] released.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Released {
+    /// Locks released.
+    pub count: u64,
+    /// The other pull requests that waited for a released unit, with the head that waited.
+    pub waiting: Vec<(PrNumber, CommitSha)>,
+}
+
 /// One unit's run within a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -443,7 +452,7 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Takes the locks of `units` (path, environment) for `pr` at `head`, in one transaction: a
     /// unit that is free, or already `pr`'s, is (re)taken; the locks other pull requests hold
-    /// on the rest are returned, and nothing of theirs changes.
+    /// on the rest are returned, nothing of theirs changes, and `pr` waits for them.
     async fn lock_units(
         &self,
         repo: &RepoName,
@@ -452,13 +461,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         units: &[(String, Option<String>)],
     ) -> Result<Vec<UnitLock>>;
 
-    /// Releases `pr`'s locks: all of them, or those of `units`; returns how many.
+    /// Releases `pr`'s locks: all of them (and its waits), or those of `units`. Returns how
+    /// many, and the other pull requests that waited for a released unit (each once, with the
+    /// head that waited), their waits cleared.
     async fn unlock_units(
         &self,
         repo: &RepoName,
         pr: PrNumber,
         units: Option<&[String]>,
-    ) -> Result<u64>;
+    ) -> Result<Released>;
 
     /// Every lock held in a repository, by unit.
     async fn locks(&self, repo: &RepoName) -> Result<Vec<UnitLock>>;

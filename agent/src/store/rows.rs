@@ -291,8 +291,16 @@ pub(super) mod sql {
         WHERE locks.pr = excluded.pr";
     pub const LOCK_OF_UNIT: &str =
         "SELECT unit, env, pr, head, since FROM locks WHERE repo = ? AND unit = ?";
-    pub const UNLOCK_PR: &str = "DELETE FROM locks WHERE repo = ? AND pr = ?";
+    /// The units of a pull request's locks (to release them and find who waits).
+    pub const UNITS_OF_PR: &str = "SELECT unit FROM locks WHERE repo = ? AND pr = ?";
     pub const UNLOCK_UNIT: &str = "DELETE FROM locks WHERE repo = ? AND pr = ? AND unit = ?";
+    pub const WAIT: &str = "INSERT INTO lock_waits (repo, unit, pr, head) VALUES (?, ?, ?, ?) \
+        ON CONFLICT (repo, unit, pr) DO UPDATE SET head = excluded.head";
+    pub const STOP_WAITING: &str = "DELETE FROM lock_waits WHERE repo = ? AND unit = ? AND pr = ?";
+    pub const STOP_ALL_WAITING: &str = "DELETE FROM lock_waits WHERE repo = ? AND pr = ?";
+    /// Who waits for a unit, removed as they are read (`DELETE ... RETURNING`).
+    pub const TAKE_WAITERS: &str =
+        "DELETE FROM lock_waits WHERE repo = ? AND unit = ? RETURNING pr, head";
     pub const LOCKS: &str =
         "SELECT unit, env, pr, head, since FROM locks WHERE repo = ? ORDER BY unit";
 }

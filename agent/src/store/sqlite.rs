@@ -18,7 +18,7 @@ use sqlx::Row;
 use super::rows::{self, job_columns, JobRow, JobValues, RunRow};
 use super::{
     now_ms, CommandRecord, CommitSha, Delivery, Job, JobKind, JobState, Lease, NewJob, PrNumber,
-    Recorded, RepoName, Result, RunRecord, Store, StoreError, UnitLock,
+    Recorded, Released, RepoName, Result, RunRecord, Store, StoreError, UnitLock,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -493,10 +493,25 @@ impl Store for SqliteStore {
                 .bind(unit)
                 .fetch_optional(&mut *tx)
                 .await?;
-            if let Some(row) = held {
-                let lock = lock_row(&row)?;
-                if lock.pr != pr {
+            let held = held.as_ref().map(lock_row).transpose()?;
+            match held {
+                Some(lock) if lock.pr != pr => {
+                    sqlx::query(rows::sql::WAIT)
+                        .bind(repo.as_str())
+                        .bind(unit)
+                        .bind(pr_value)
+                        .bind(head.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                     others.push(lock);
+                }
+                _ => {
+                    sqlx::query(rows::sql::STOP_WAITING)
+                        .bind(repo.as_str())
+                        .bind(unit)
+                        .bind(pr_value)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
         }
@@ -509,29 +524,55 @@ impl Store for SqliteStore {
         repo: &RepoName,
         pr: PrNumber,
         units: Option<&[String]>,
-    ) -> Result<u64> {
-        let pr = rows::pr_value(pr)?;
-        let Some(units) = units else {
-            return Ok(sqlx::query(rows::sql::UNLOCK_PR)
-                .bind(repo.as_str())
-                .bind(pr)
-                .execute(&self.pool)
-                .await?
-                .rows_affected());
-        };
+    ) -> Result<Released> {
+        let pr_value = rows::pr_value(pr)?;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let mut n = 0;
-        for unit in units {
-            n += sqlx::query(rows::sql::UNLOCK_UNIT)
+        let units: Vec<String> = match units {
+            Some(u) => u.to_vec(),
+            None => {
+                sqlx::query(rows::sql::STOP_ALL_WAITING)
+                    .bind(repo.as_str())
+                    .bind(pr_value)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar(rows::sql::UNITS_OF_PR)
+                    .bind(repo.as_str())
+                    .bind(pr_value)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        let mut released = Released::default();
+        for unit in &units {
+            let n = sqlx::query(rows::sql::UNLOCK_UNIT)
                 .bind(repo.as_str())
-                .bind(pr)
+                .bind(pr_value)
                 .bind(unit)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            released.count += n;
+            if n == 0 {
+                continue;
+            }
+            let waiting = sqlx::query_as::<_, (i64, String)>(rows::sql::TAKE_WAITERS)
+                .bind(repo.as_str())
+                .bind(unit)
+                .fetch_all(&mut *tx)
+                .await?;
+            for (other, head) in waiting {
+                let other = PrNumber(u64::try_from(other).map_err(|_| {
+                    StoreError::Corrupt(format!("lock_waits of {unit}: pr {other} is negative"))
+                })?);
+                let head = CommitSha::parse(&head)
+                    .map_err(|e| StoreError::Corrupt(format!("lock_waits of {unit}: head: {e}")))?;
+                if !released.waiting.iter().any(|(p, _)| *p == other) {
+                    released.waiting.push((other, head));
+                }
+            }
         }
         tx.commit().await?;
-        Ok(n)
+        Ok(released)
     }
 
     async fn locks(&self, repo: &RepoName) -> Result<Vec<UnitLock>> {

@@ -308,6 +308,39 @@ pub struct PullRequest {
     pub base_ref: String,
     pub state: String,
     pub draft: bool,
+    pub merged: bool,
+    /// GitHub's mergeability; `None` while GitHub is still computing it.
+    pub mergeable: Option<bool>,
+    /// The author's login.
+    pub author: String,
+    /// The head is in another repository (a fork).
+    pub from_fork: bool,
+}
+
+/// A review of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReviewInfo {
+    /// The reviewer's login.
+    pub user: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, ...
+    pub state: String,
+    /// The commit the review was given on.
+    pub commit_id: Option<String>,
+}
+
+/// A GitHub account as answers name it.
+#[derive(Debug, Clone, Deserialize)]
+struct User {
+    login: String,
+}
+
+/// A check run on a commit, as the apply requirements read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    pub conclusion: Option<String>,
 }
 
 /// A client for one repository.
@@ -586,15 +619,21 @@ impl RepoClient {
 
     /// Every comment of a pull request, oldest first (all pages).
     pub async fn list_comments(&self, pr: PrNumber) -> Result<Vec<IssueComment>, GithubError> {
+        self.all_pages(&self.path(&format!("/issues/{}/comments", pr.0)))
+            .await
+    }
+
+    /// Every item of a listing, oldest first: pages of 100 followed by their `Link` header.
+    async fn all_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+    ) -> Result<Vec<T>, GithubError> {
         let mut all = Vec::new();
         let mut page = 1;
         loop {
-            let route = self.path(&format!(
-                "/issues/{}/comments?per_page=100&page={page}",
-                pr.0
-            ));
+            let route = format!("{base}?per_page=100&page={page}");
             let answer = self.call(Method::Get, &route, None).await?;
-            let batch: Vec<IssueComment> =
+            let batch: Vec<T> =
                 serde_json::from_slice(&answer.body).map_err(|e| GithubError::BadAnswer {
                     route: route.clone(),
                     detail: e.to_string(),
@@ -724,12 +763,122 @@ impl RepoClient {
         Ok(list.check_runs.into_iter().map(|i| i.id).collect())
     }
 
+    /// The reviews of a pull request, oldest first.
+    pub async fn reviews(&self, pr: PrNumber) -> Result<Vec<ReviewInfo>, GithubError> {
+        #[derive(Deserialize)]
+        struct Review {
+            user: Option<User>,
+            state: String,
+            commit_id: Option<String>,
+        }
+        let reviews: Vec<Review> = self
+            .all_pages(&self.path(&format!("/pulls/{}/reviews", pr.0)))
+            .await?;
+        Ok(reviews
+            .into_iter()
+            .filter_map(|r| {
+                Some(ReviewInfo {
+                    user: r.user?.login,
+                    state: r.state,
+                    commit_id: r.commit_id,
+                })
+            })
+            .collect())
+    }
+
+    /// `login`'s permission on the repository (its role, as fine-grained as GitHub tells:
+    /// `maintain` and `triage` included); `None` for someone who is no collaborator.
+    pub async fn permission(
+        &self,
+        login: &str,
+    ) -> Result<Option<agent::config::Permission>, GithubError> {
+        use agent::config::Permission;
+        #[derive(Deserialize)]
+        struct Answer {
+            permission: String,
+            role_name: Option<String>,
+        }
+        let route = self.path(&format!(
+            "/collaborators/{}/permission",
+            percent_encoding::utf8_percent_encode(login, percent_encoding::NON_ALPHANUMERIC)
+        ));
+        let a: Answer = match self.json(Method::Get, &route, None).await {
+            Ok(a) => a,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let role = a.role_name.unwrap_or(a.permission);
+        Ok(match role.as_str() {
+            "admin" => Some(Permission::Admin),
+            "maintain" => Some(Permission::Maintain),
+            "write" => Some(Permission::Write),
+            "triage" => Some(Permission::Triage),
+            "read" => Some(Permission::Read),
+            _ => None,
+        })
+    }
+
+    /// Whether `login` is an active member of the team `org/slug`.
+    pub async fn is_team_member(
+        &self,
+        org: &str,
+        slug: &str,
+        login: &str,
+    ) -> Result<bool, GithubError> {
+        #[derive(Deserialize)]
+        struct Membership {
+            state: String,
+        }
+        let enc = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let route = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            enc(org),
+            enc(slug),
+            enc(login)
+        );
+        match self.json::<Membership>(Method::Get, &route, None).await {
+            Ok(m) => Ok(m.state == "active"),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every check run on `head` (first 100 pages' worth), of every app.
+    pub async fn check_runs(&self, head: &CommitSha) -> Result<Vec<CheckInfo>, GithubError> {
+        #[derive(Deserialize)]
+        struct List {
+            check_runs: Vec<Item>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            name: String,
+            status: String,
+            conclusion: Option<String>,
+        }
+        let route = self.path(&format!("/commits/{head}/check-runs?per_page=100"));
+        let list: List = self.json(Method::Get, &route, None).await?;
+        Ok(list
+            .check_runs
+            .into_iter()
+            .map(|i| CheckInfo {
+                name: i.name,
+                status: i.status,
+                conclusion: i.conclusion,
+            })
+            .collect())
+    }
+
     pub async fn pull_request(&self, pr: PrNumber) -> Result<PullRequest, GithubError> {
         #[derive(Deserialize)]
         struct Pr {
             number: u64,
             state: String,
             draft: Option<bool>,
+            merged: Option<bool>,
+            mergeable: Option<bool>,
+            user: Option<User>,
             head: Branch,
             base: Branch,
         }
@@ -737,6 +886,11 @@ impl RepoClient {
         struct Branch {
             sha: String,
             r#ref: String,
+            repo: Option<BranchRepo>,
+        }
+        #[derive(Deserialize)]
+        struct BranchRepo {
+            full_name: String,
         }
         let route = self.path(&format!("/pulls/{}", pr.0));
         let p: Pr = self.json(Method::Get, &route, None).await?;
@@ -746,9 +900,17 @@ impl RepoClient {
                 route: route.clone(),
                 detail,
             })?,
+            // A head repository GitHub no longer shows (a deleted fork) counts as a fork.
+            from_fork: match (&p.head.repo, &p.base.repo) {
+                (Some(h), Some(b)) => h.full_name != b.full_name,
+                _ => true,
+            },
             base_ref: p.base.r#ref,
             state: p.state,
             draft: p.draft.unwrap_or(false),
+            merged: p.merged.unwrap_or(false),
+            mergeable: p.mergeable,
+            author: p.user.map(|u| u.login).unwrap_or_default(),
         })
     }
 }
