@@ -9,6 +9,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::github::{Comment, FakeGithub, PullSpec, State, TOKEN};
+use crate::moto::{Moto, BASE_KEY_ID, BASE_SECRET};
+use crate::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
+
 /// The webhook secret tests sign with.
 pub const SECRET: &str = "slipway-test-webhook-secret";
 
@@ -253,6 +257,36 @@ pub fn pull_request_payload(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
+/// An `issue_comment` payload as GitHub sends it for a comment on pull request `pr`
+/// (`action` is `created` or `edited`; an edit carries the body it had before).
+pub fn comment_payload(
+    action: &str,
+    repo: &str,
+    clone_url: &str,
+    pr: u64,
+    comment_id: u64,
+    login: &str,
+    body: &str,
+    previous_body: Option<&str>,
+) -> serde_json::Value {
+    let user = serde_json::json!({"login": login, "id": 7, "type": "User"});
+    let mut payload = serde_json::json!({
+        "action": action,
+        "issue": {
+            "number": pr,
+            "pull_request": {"url": format!("https://api.github.com/repos/{repo}/pulls/{pr}")}
+        },
+        "comment": {"id": comment_id, "body": body, "user": user},
+        "repository": {"full_name": repo, "clone_url": clone_url, "default_branch": "main"},
+        "sender": user
+    });
+    if let Some(before) = previous_body {
+        payload["changes"] = serde_json::json!({"body": {"from": before}});
+    }
+    payload
+}
+
 /// The repository GitHub would host for the service to fetch: `main` stays at the base and each
 /// pull request's head is `refs/pull/<n>/head`, as GitHub keeps them.
 pub struct Origin {
@@ -381,4 +415,178 @@ pub fn one_unit_repo() -> crate::TempRepo {
         &format!("{}\nvariable \"image\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = {{\n    image = var.image\n  }}\n}}\n", crate::NULL_PROVIDER_TF),
     );
     repo
+}
+
+/// The repository the service worlds serve.
+pub const REPO: &str = "acme/infra";
+/// Slipway's login on the fake GitHub.
+pub const BOT: &str = "slipway[bot]";
+/// How long a service test waits for what it expects.
+pub const WAIT: Duration = Duration::from_secs(240);
+
+/// One service world, shared by the tests of a file: a fake GitHub, moto for roles and state, a
+/// repository GitHub would host (dev and prod, each a network and an app unit; prod applies on
+/// a command by the team `acme/platform`, with one approval), and `slipway serve` on them.
+pub struct World {
+    pub github: FakeGithub,
+    /// Keeps the emulator up for the service.
+    _moto: Moto,
+    /// The repository GitHub would host.
+    pub origin: Origin,
+    pub service: Service,
+    data: tempfile::TempDir,
+}
+
+/// What the service is started with: the fake GitHub, moto for roles and state, terraform.
+pub fn service_env(github: &FakeGithub, moto: &Moto) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("SLIPWAY_GITHUB_TOKEN".to_string(), TOKEN.to_string()),
+        ("SLIPWAY_GITHUB_API_URL".to_string(), github.url()),
+        (
+            "SLIPWAY_TERRAFORM".to_string(),
+            terraform().display().to_string(),
+        ),
+        ("SLIPWAY_AWS_ENDPOINT_URL".to_string(), moto.endpoint()),
+        ("SLIPWAY_ASSUME_ROLES".to_string(), "1".to_string()),
+        ("AWS_ACCESS_KEY_ID".to_string(), BASE_KEY_ID.to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), BASE_SECRET.to_string()),
+        ("AWS_REGION".to_string(), "us-east-1".to_string()),
+        (
+            "SLIPWAY_COMMENT_EDIT_SECONDS".to_string(),
+            "0.5".to_string(),
+        ),
+        ("SLIPWAY_GITHUB_RETRY_SECONDS".to_string(), "60".to_string()),
+        ("SLIPWAY_WORKERS".to_string(), "2".to_string()),
+    ];
+    env.extend(terraform_env());
+    env
+}
+
+/// dev (account 111111111111) and prod (333333333333), each with a network unit and an app
+/// unit depending on it; state in the environment's own account, in moto.
+fn repository(moto: &Moto) -> TempRepo {
+    let repo = TempRepo::new();
+    crate::moto::two_account_tree(&repo, &moto.endpoint());
+    // Production applies only on a command.
+    let toml = repo.read("slipway.toml");
+    repo.write(
+        "slipway.toml",
+        &format!("{toml}apply = \"command\"\napply_rights = {{ teams = [\"acme/platform\"] }}\nrequirements = {{ approvals = 1 }}\n"),
+    );
+    for env in ["dev", "prod"] {
+        repo.write(
+            &format!("live/{env}/app/terragrunt.hcl"),
+            r#"include "root" {
+  path = find_in_parent_folders()
+}
+
+terraform {
+  source = "../../../modules//app"
+}
+
+dependency "network" {
+  config_path = "../network"
+  mock_outputs = {
+    vpc_id = "vpc-mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["plan"]
+}
+
+inputs = {
+  vpc_id = dependency.network.outputs.vpc_id
+  image  = "v1"
+}
+"#,
+        );
+    }
+    repo.write(
+        "modules/app/main.tf",
+        &format!(
+            "{NULL_PROVIDER_TF}\nvariable \"vpc_id\" {{\n  type = string\n}}\n\nvariable \"image\" {{\n  type = string\n}}\n\nvariable \"extra\" {{\n  type    = map(string)\n  default = {{}}\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = merge({{\n    vpc_id = var.vpc_id\n    image  = var.image\n  }}, var.extra)\n}}\n"
+        ),
+    );
+    repo
+}
+
+impl World {
+    /// Starts everything.
+    pub fn start() -> World {
+        let github = FakeGithub::start();
+        github.add_repo("acme", "infra");
+        let moto = Moto::start();
+        for (env, account) in [("dev", "111111111111"), ("prod", "333333333333")] {
+            moto.create_state_bucket(
+                &format!("arn:aws:iam::{account}:role/slipway-plan"),
+                &format!("slipway-state-{env}"),
+            );
+        }
+        let origin = Origin::new(repository(&moto));
+        let data = tempfile::tempdir().expect("data directory");
+        let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
+        World {
+            github,
+            _moto: moto,
+            origin,
+            service,
+            data,
+        }
+    }
+
+    /// The service's SQLite store, opened beside it (WAL: both may use it at once).
+    pub fn store(&self) -> std::path::PathBuf {
+        self.data.path().join("slipway/slipway.db")
+    }
+
+    /// Tells the service (and the fake GitHub) about pull request `pr` at `head`.
+    pub fn deliver_pr(&self, action: &str, pr: u64, head: &str) -> (u16, String) {
+        let mut spec = PullSpec::new(pr, head);
+        spec.base_sha = self.origin.base.clone();
+        if self.github.with_state(|s| s.pull(REPO, pr).is_some()) {
+            self.github
+                .update_pull(REPO, pr, |p| p.head_sha = head.to_string());
+        } else {
+            self.github.add_pull(REPO, spec);
+        }
+        let url = self.origin.url();
+        self.service.deliver(
+            "pull_request",
+            &pull_request_payload(
+                action,
+                REPO,
+                &url,
+                pr,
+                head,
+                "main",
+                &self.origin.base,
+                false,
+            ),
+        )
+    }
+
+    pub fn final_comment(&self, pr: u64, head: &str) -> Comment {
+        let short = &head[..7];
+        self.github
+            .wait_for(WAIT, |s| {
+                live_comments(s, pr).into_iter().find(|c| {
+                    c.body.contains(&format!("Slipway plan for `{short}`"))
+                        && !c.body.contains("⏳")
+                })
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no final comment for {short} on #{pr}: {:#?}\n{}",
+                    self.github.comments(REPO, pr),
+                    self.service.log()
+                )
+            })
+    }
+}
+
+/// The pull request's comments by Slipway that are not deleted.
+pub fn live_comments(s: &State, pr: u64) -> Vec<Comment> {
+    s.comments_on(REPO, pr)
+        .into_iter()
+        .filter(|c| c.author == BOT && !c.deleted)
+        .cloned()
+        .collect()
 }

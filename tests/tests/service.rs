@@ -9,171 +9,11 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use slipway_tests::github::{Comment, FakeGithub, PullSpec, State, TOKEN};
-use slipway_tests::moto::{Moto, BASE_KEY_ID, BASE_SECRET};
-use slipway_tests::service::{pull_request_payload, Origin, Service};
-use slipway_tests::{terraform, terraform_env, TempRepo, NULL_PROVIDER_TF};
-
-const REPO: &str = "acme/infra";
-const BOT: &str = "slipway[bot]";
-const WAIT: Duration = Duration::from_secs(240);
-
-struct World {
-    github: FakeGithub,
-    /// Keeps the emulator up for the service.
-    _moto: Moto,
-    /// The repository GitHub would host.
-    origin: Origin,
-    service: Service,
-    _data: tempfile::TempDir,
-}
+use slipway_tests::service::{live_comments, pull_request_payload, World, REPO, WAIT};
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
-        let github = FakeGithub::start();
-        github.add_repo("acme", "infra");
-        let moto = Moto::start();
-        for (env, account) in [("dev", "111111111111"), ("prod", "333333333333")] {
-            moto.create_state_bucket(
-                &format!("arn:aws:iam::{account}:role/slipway-plan"),
-                &format!("slipway-state-{env}"),
-            );
-        }
-        let origin = Origin::new(repository(&moto));
-        let data = tempfile::tempdir().expect("data directory");
-        let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
-        World {
-            github,
-            _moto: moto,
-            origin,
-            service,
-            _data: data,
-        }
-    })
-}
-
-/// What the service is started with: the fake GitHub, moto for roles and state, terraform.
-fn service_env(github: &FakeGithub, moto: &Moto) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("SLIPWAY_GITHUB_TOKEN".to_string(), TOKEN.to_string()),
-        ("SLIPWAY_GITHUB_API_URL".to_string(), github.url()),
-        (
-            "SLIPWAY_TERRAFORM".to_string(),
-            terraform().display().to_string(),
-        ),
-        ("SLIPWAY_AWS_ENDPOINT_URL".to_string(), moto.endpoint()),
-        ("SLIPWAY_ASSUME_ROLES".to_string(), "1".to_string()),
-        ("AWS_ACCESS_KEY_ID".to_string(), BASE_KEY_ID.to_string()),
-        ("AWS_SECRET_ACCESS_KEY".to_string(), BASE_SECRET.to_string()),
-        ("AWS_REGION".to_string(), "us-east-1".to_string()),
-        (
-            "SLIPWAY_COMMENT_EDIT_SECONDS".to_string(),
-            "0.5".to_string(),
-        ),
-        ("SLIPWAY_GITHUB_RETRY_SECONDS".to_string(), "60".to_string()),
-        ("SLIPWAY_WORKERS".to_string(), "2".to_string()),
-    ];
-    env.extend(terraform_env());
-    env
-}
-
-/// dev (account 111111111111) and prod (333333333333), each with a network unit and an app
-/// unit depending on it; state in the environment's own account, in moto.
-fn repository(moto: &Moto) -> TempRepo {
-    let repo = TempRepo::new();
-    slipway_tests::moto::two_account_tree(&repo, &moto.endpoint());
-    // Production applies only on a command.
-    let toml = repo.read("slipway.toml");
-    repo.write("slipway.toml", &format!("{toml}apply = \"command\"\n"));
-    for env in ["dev", "prod"] {
-        repo.write(
-            &format!("live/{env}/app/terragrunt.hcl"),
-            r#"include "root" {
-  path = find_in_parent_folders()
-}
-
-terraform {
-  source = "../../../modules//app"
-}
-
-dependency "network" {
-  config_path = "../network"
-  mock_outputs = {
-    vpc_id = "vpc-mock"
-  }
-  mock_outputs_allowed_terraform_commands = ["plan"]
-}
-
-inputs = {
-  vpc_id = dependency.network.outputs.vpc_id
-  image  = "v1"
-}
-"#,
-        );
-    }
-    repo.write(
-        "modules/app/main.tf",
-        &format!(
-            "{NULL_PROVIDER_TF}\nvariable \"vpc_id\" {{\n  type = string\n}}\n\nvariable \"image\" {{\n  type = string\n}}\n\nvariable \"extra\" {{\n  type    = map(string)\n  default = {{}}\n}}\n\nresource \"null_resource\" \"app\" {{\n  triggers = merge({{\n    vpc_id = var.vpc_id\n    image  = var.image\n  }}, var.extra)\n}}\n"
-        ),
-    );
-    repo
-}
-
-impl World {
-    /// Tells the service (and the fake GitHub) about pull request `pr` at `head`.
-    fn deliver_pr(&self, action: &str, pr: u64, head: &str) -> (u16, String) {
-        let mut spec = PullSpec::new(pr, head);
-        spec.base_sha = self.origin.base.clone();
-        if self.github.with_state(|s| s.pull(REPO, pr).is_some()) {
-            self.github
-                .update_pull(REPO, pr, |p| p.head_sha = head.to_string());
-        } else {
-            self.github.add_pull(REPO, spec);
-        }
-        let url = self.origin.url();
-        self.service.deliver(
-            "pull_request",
-            &pull_request_payload(
-                action,
-                REPO,
-                &url,
-                pr,
-                head,
-                "main",
-                &self.origin.base,
-                false,
-            ),
-        )
-    }
-
-    fn final_comment(&self, pr: u64, head: &str) -> Comment {
-        let short = &head[..7];
-        self.github
-            .wait_for(WAIT, |s| {
-                live_comments(s, pr).into_iter().find(|c| {
-                    c.body.contains(&format!("Slipway plan for `{short}`"))
-                        && !c.body.contains("⏳")
-                })
-            })
-            .unwrap_or_else(|| {
-                panic!(
-                    "no final comment for {short} on #{pr}: {:#?}\n{}",
-                    self.github.comments(REPO, pr),
-                    self.service.log()
-                )
-            })
-    }
-}
-
-/// The pull request's comments by Slipway that are not deleted.
-fn live_comments(s: &State, pr: u64) -> Vec<Comment> {
-    s.comments_on(REPO, pr)
-        .into_iter()
-        .filter(|c| c.author == BOT && !c.deleted)
-        .cloned()
-        .collect()
+    WORLD.get_or_init(World::start)
 }
 
 #[test]
@@ -464,10 +304,11 @@ fn a_change_granting_its_author_prod_rights_shows_them_as_a_loosened_prod_protec
     let head = w.origin.push(
         5,
         &[
+            ("slipway.toml", "apply = \"command\"", "apply = \"auto\""),
             (
                 "slipway.toml",
-                "apply = \"command\"",
-                "apply = \"auto\"\napply_rights = { users = [\"mallory\"] }",
+                "teams = [\"acme/platform\"]",
+                "teams = [\"acme/platform\"], users = [\"mallory\"]",
             ),
             ("live/prod/app/terragrunt.hcl", "\"v1\"", "\"v5\""),
         ],

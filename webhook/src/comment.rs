@@ -31,6 +31,8 @@ pub struct Review {
     pub errors: Vec<String>,
     /// Which `slipway.toml` the review ran under, and what the change does to it.
     pub settings: Option<Settings>,
+    /// Units another pull request holds locked, with its number.
+    pub locked_by: std::collections::BTreeMap<String, u64>,
 }
 
 /// One unit's part of the review.
@@ -287,6 +289,20 @@ fn front(review: &Review) -> String {
         out.push('\n');
     }
 
+    if !review.locked_by.is_empty() {
+        let held: Vec<String> = review
+            .locked_by
+            .iter()
+            .take(50)
+            .map(|(unit, pr)| format!("`{}` by #{pr}", inline(unit)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> 🔒 Locked by another pull request: {}{}. This pull request's plan of them cannot be applied until that pull request is merged or closed, or `/unlock` there frees them.\n",
+            held.join(", "),
+            if review.locked_by.len() > 50 { ", …" } else { "" }
+        );
+    }
     out.push_str(&settings_section(review.settings.as_ref()));
     for e in &review.errors {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", e.replace('\n', "\n> "));
@@ -703,6 +719,9 @@ fn deferred_diff(plan: &Plan) -> String {
 /// Cuts Markdown to at most `max` bytes on a line boundary, closing an open code fence and
 /// details block, and says how much was left out.
 pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
     let note_room = 200;
     let mut end = max.saturating_sub(note_room).min(text.len());
     while !text.is_char_boundary(end) {
@@ -746,6 +765,7 @@ mod tests {
             }],
             errors: Vec::new(),
             settings: None,
+            locked_by: Default::default(),
         };
         for body in render_parts(&review).iter().chain([render(&review)].iter()) {
             let marker = read_marker(body).expect("the marker reads back");
@@ -792,6 +812,7 @@ mod tests {
             base: "0123456789".into(),
             errors: vec![],
             settings: None,
+            locked_by: Default::default(),
             units: vec![UnitReview {
                 path: "live/dev/app".into(),
                 env: Some("dev".into()),
@@ -838,6 +859,7 @@ mod tests {
             base: "b".into(),
             errors: vec![],
             settings: None,
+            locked_by: Default::default(),
             units: vec![UnitReview {
                 path: "live/dev/big".into(),
                 env: None,

@@ -8,6 +8,8 @@ use crate::github::events::{Event, PrAction, Repository};
 /// The check runs Slipway publishes.
 pub const PLAN_CHECK: &str = "slipway/plan";
 pub const POLICY_CHECK: &str = "slipway/policy";
+/// Fails while another pull request holds a lock on a unit the pull request plans.
+pub const LOCK_CHECK: &str = "slipway/lock";
 
 /// How deliveries become jobs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,6 +32,30 @@ pub struct PlanRequest {
     pub base_ref: Option<String>,
     /// Why the plan runs (`opened`, `synchronize`, `check re-run by ada`, ...).
     pub reason: String,
+    /// Only these units (a `/plan` naming targets); `None`: every affected unit.
+    #[serde(default)]
+    pub units: Option<Vec<String>>,
+    /// A pull request from a fork is planned with the roles this once (a `/plan` by someone
+    /// with write permission).
+    #[serde(default)]
+    pub fork_allowed: bool,
+}
+
+/// The payload of a [`JobKind::Command`] job: the commands a comment gave, parsed at the edge
+/// (only the canonical command lines and the rendered reply to the lines that could not be
+/// read are kept, never the comment itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRequest {
+    pub repo: Repository,
+    pub pr: PrNumber,
+    pub comment_id: u64,
+    pub author: String,
+    /// The commands, one canonical line each (`/apply prod`).
+    pub commands: Vec<String>,
+    /// The reply to what could not be read, when something could not.
+    pub error_reply: Option<String>,
+    /// The lines that could not be read, for the audit.
+    pub errors: Vec<String>,
 }
 
 /// The payload of a [`JobKind::Close`] job.
@@ -49,7 +75,9 @@ pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
             | PrAction::Synchronize
             | PrAction::Reopened
             | PrAction::ReadyForReview => {
-                if (e.draft && !policy.plan_drafts) || (e.from_fork && !policy.plan_forks) {
+                // A fork's pull request is planned too: the worker holds back its units in
+                // environments that do not allow forks, and says so.
+                if e.draft && !policy.plan_drafts {
                     return Vec::new();
                 }
                 let reason = match e.action {
@@ -64,6 +92,8 @@ pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
                     head: e.head.clone(),
                     base_ref: Some(e.base_ref.clone()),
                     reason: reason.into(),
+                    units: None,
+                    fork_allowed: false,
                 })]
             }
             PrAction::Closed => vec![NewJob {
@@ -90,6 +120,8 @@ pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
                     head: e.head.clone(),
                     base_ref: None,
                     reason: format!("check re-run by {}", e.sender),
+                    units: None,
+                    fork_allowed: false,
                 })
             })
             .collect(),
@@ -100,15 +132,43 @@ pub fn jobs_for(event: &Event, policy: JobPolicy) -> Vec<NewJob> {
             head: CommitSha::parse(&e.after).ok(),
             payload: to_value(e),
         }],
-        Event::CheckRerun(_)
-        | Event::Push(_)
-        | Event::Comment(_)
-        | Event::Ping
-        | Event::Ignored { .. } => Vec::new(),
+        Event::Comment(e) => {
+            // Read at the edge: a comment that says nothing to Slipway makes no job.
+            let parsed =
+                crate::command::parse_comment(&e.body, e.previous_body.as_deref(), e.author_is_bot);
+            if parsed.is_empty() {
+                return Vec::new();
+            }
+            let req = CommandRequest {
+                repo: e.repo.clone(),
+                pr: e.pr,
+                comment_id: e.comment_id,
+                author: e.author.clone(),
+                commands: parsed.commands.iter().map(ToString::to_string).collect(),
+                error_reply: parsed.error_reply(),
+                errors: parsed
+                    .errors
+                    .iter()
+                    .map(|l| match l.line {
+                        Some(n) => format!("line {n}: {}", l.error),
+                        None => l.error.to_string(),
+                    })
+                    .collect(),
+            };
+            vec![NewJob {
+                kind: JobKind::Command,
+                repo: e.repo.name.clone(),
+                pr: Some(e.pr),
+                head: None,
+                payload: to_value(&req),
+            }]
+        }
+        Event::CheckRerun(_) | Event::Push(_) | Event::Ping | Event::Ignored { .. } => Vec::new(),
     }
 }
 
-fn plan_job(req: PlanRequest) -> NewJob {
+/// A plan job.
+pub fn plan_job(req: PlanRequest) -> NewJob {
     NewJob {
         kind: JobKind::Plan,
         repo: req.repo.name.clone(),
@@ -153,17 +213,15 @@ mod tests {
     }
 
     #[test]
-    fn forks_and_drafts_are_not_planned_unless_the_service_says_so() {
+    fn drafts_are_not_planned_unless_the_service_says_so_and_forks_go_to_the_worker() {
         let none = JobPolicy::default();
-        assert!(
-            jobs_for(&opened(true, false), none).is_empty(),
-            "a fork was planned"
-        );
         assert!(
             jobs_for(&opened(false, true), none).is_empty(),
             "a draft was planned"
         );
         assert_eq!(jobs_for(&opened(false, false), none).len(), 1);
+        // The worker shows a fork's units as not planned, with the reason.
+        assert_eq!(jobs_for(&opened(true, false), none).len(), 1);
         let all = JobPolicy {
             plan_drafts: true,
             plan_forks: true,

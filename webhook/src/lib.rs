@@ -6,5 +6,6 @@ pub mod comment;
 pub mod github;
 pub mod jobs;
 pub mod review;
+pub mod rights;
 pub mod server;
 pub mod worker;

@@ -2,7 +2,7 @@
 //! in the order a reviewer reads them (environments in promotion order, dependencies first),
 //! their plans, and the [`Review`] the comment renders.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use agent::affected::{Affected, Reason, Status};
@@ -17,8 +17,23 @@ pub struct Prepared {
     pub change: ChangeSet,
     /// The affected units: environments in promotion order, then dependencies first.
     pub affected: Vec<Affected>,
-    /// The units to plan (not removed, not skipped), in the same order.
+    /// The units to plan (not removed, not skipped, not held back), in the same order.
     pub to_plan: Vec<String>,
+    /// Affected units held back from this plan, with the reason the comment gives (a fork's
+    /// pull request, a `/plan` naming other units).
+    pub held_back: BTreeMap<String, String>,
+    /// Units another pull request holds locked, with its number.
+    pub locked_by: BTreeMap<String, u64>,
+}
+
+impl Prepared {
+    /// Leaves `unit` out of the plan, saying why.
+    pub fn hold_back(&mut self, unit: &str, reason: String) {
+        if let Some(i) = self.to_plan.iter().position(|u| u == unit) {
+            self.to_plan.remove(i);
+            self.held_back.insert(unit.to_string(), reason);
+        }
+    }
 }
 
 /// Finds what a change affects between `base` and `head`.
@@ -51,6 +66,8 @@ pub fn prepare(repo: &Repo, base: &str, head: &str) -> anyhow::Result<Prepared> 
         change,
         affected,
         to_plan,
+        held_back: BTreeMap::new(),
+        locked_by: BTreeMap::new(),
     })
 }
 
@@ -102,6 +119,7 @@ pub fn pending(prepared: &Prepared, done: &HashMap<String, bool>) -> Review {
         units,
         errors: agent::terragrunt::summarize(&prepared.change.errors),
         settings: Some(prepared.change.settings.clone()),
+        locked_by: prepared.locked_by.clone(),
     }
 }
 
@@ -128,6 +146,9 @@ fn unit_review(prepared: &Prepared, a: &Affected, outcome: Outcome) -> UnitRevie
 /// A unit that is not planned: removed, skipped, or not evaluated.
 fn outcome_without_plan(prepared: &Prepared, a: &Affected) -> Outcome {
     let view = &prepared.change.head_view;
+    if let Some(why) = prepared.held_back.get(&a.path) {
+        return Outcome::Skipped(why.clone());
+    }
     match a.status {
         Status::Removed => Outcome::Removed,
         _ => match view.inventory.units.get(&a.path) {
@@ -183,6 +204,7 @@ pub fn assemble(prepared: &Prepared, mut results: HashMap<String, UnitResult>) -
         units,
         errors: agent::terragrunt::summarize(&prepared.change.errors),
         settings: Some(prepared.change.settings.clone()),
+        locked_by: prepared.locked_by.clone(),
     };
     // A change whose own slipway.toml cannot be used would stop Slipway once merged.
     let bad_settings = matches!(

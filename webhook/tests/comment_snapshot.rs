@@ -56,6 +56,7 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
         base: "0a1b2c3d4e5f60718293".into(),
         errors: vec![],
         settings: None,
+        locked_by: Default::default(),
         units: vec![UnitReview {
             path: "live/accounts/prod/us-east-1/database".into(),
             env: Some("prod".into()),
@@ -90,6 +91,7 @@ fn review_of(plan_json: &[u8], env: &str) -> String {
         base: "0a1b2c3d4e5f60718293".into(),
         errors: vec![],
         settings: None,
+        locked_by: Default::default(),
         units: vec![UnitReview {
             path: format!("live/accounts/{env}/us-east-1/app"),
             env: Some(env.into()),

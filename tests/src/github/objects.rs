@@ -347,6 +347,20 @@ pub(crate) fn pull(state: &mut State, api: &str, repo: &Repo, p: &PullRequest) -
         .iter()
         .filter(|c| !c.deleted)
         .count();
+    // A fork's head lives in a copy of the repository under its owner.
+    let (head_owner, head_user, head_repo) = match &p.spec.fork_owner {
+        None => (repo.owner.clone(), owner.clone(), repo_json.clone()),
+        Some(fork) => {
+            let user = user_named(state, api, fork);
+            let mut copy = repo_json.clone();
+            if let Some(o) = copy.as_object_mut() {
+                o.insert("full_name".into(), json!(format!("{fork}/{}", repo.name)));
+                o.insert("fork".into(), json!(true));
+                o.insert("owner".into(), user.clone());
+            }
+            (fork.clone(), user, copy)
+        }
+    };
     let created = rfc3339(p.created_at);
     let link = |href: &str| json!({"href": href});
     let mergeable_state = match p.spec.mergeable {
@@ -405,11 +419,11 @@ pub(crate) fn pull(state: &mut State, api: &str, repo: &Repo, p: &PullRequest) -
         "requested_reviewers": [],
         "requested_teams": [],
         "head": {
-            "label": format!("{}:{}", repo.owner, p.spec.head_ref),
+            "label": format!("{}:{}", head_owner, p.spec.head_ref),
             "ref": p.spec.head_ref,
             "sha": p.spec.head_sha,
-            "user": owner,
-            "repo": repo_json,
+            "user": head_user,
+            "repo": head_repo,
         },
         "base": {
             "label": format!("{}:{}", repo.owner, p.spec.base_ref),

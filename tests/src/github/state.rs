@@ -68,6 +68,8 @@ pub struct PullSpec {
     pub merged: bool,
     /// GitHub's mergeability (`None`: not computed yet).
     pub mergeable: Option<bool>,
+    /// The owner of the fork the head is in (`None`: the repository itself).
+    pub fork_owner: Option<String>,
 }
 
 impl PullSpec {
@@ -85,6 +87,7 @@ impl PullSpec {
             draft: false,
             merged: false,
             mergeable: Some(true),
+            fork_owner: None,
         }
     }
 }

@@ -157,6 +157,7 @@ impl ServeArgs {
     fn worker_settings(&self, service: &ServiceConfig) -> WorkerSettings {
         let mut w = WorkerSettings::new(self.data_dir.clone());
         w.overrides = service.repositories.clone();
+        w.plan_forks = self.plan_forks;
         if let Some(n) = self.workers {
             w.slots = n.max(1);
         }
@@ -236,6 +237,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     store: store.clone(),
                     github: args.github(c)?,
                     settings: args.worker_settings(&service),
+                    access: Default::default(),
                 };
                 workers = Some(tokio::spawn(worker.run(stop_rx.clone())));
                 None
@@ -296,6 +298,7 @@ pub fn worker(args: ServeArgs) -> anyhow::Result<ExitCode> {
             store,
             github: args.github(&credentials)?,
             settings: args.worker_settings(&service),
+            access: Default::default(),
         };
         let run = tokio::spawn(worker.run(stop_rx));
         eprintln!("slipway worker: claiming jobs");

@@ -23,8 +23,12 @@ use crate::github::client::{
     Annotation, CheckOutput, CheckRunBody, CheckStatus, Conclusion, Github, GithubError,
     IssueComment, RepoClient,
 };
-use crate::jobs::{CloseRequest, PlanRequest, PLAN_CHECK, POLICY_CHECK};
+use crate::jobs::{
+    CloseRequest, CommandRequest, PlanRequest, LOCK_CHECK, PLAN_CHECK, POLICY_CHECK,
+};
 use crate::review;
+
+mod command;
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -43,6 +47,9 @@ pub struct WorkerSettings {
     pub id: String,
     /// What the service fixes and allows in every repository's `slipway.toml`.
     pub overrides: agent::config::Overrides,
+    /// Plan pull requests from forks with every environment's roles (the service's
+    /// `--plan-forks`; otherwise each environment's `plan_forks` decides).
+    pub plan_forks: bool,
 }
 
 impl WorkerSettings {
@@ -59,6 +66,7 @@ impl WorkerSettings {
                 std::process::id()
             ),
             overrides: agent::config::Overrides::default(),
+            plan_forks: false,
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct Worker {
     pub store: Arc<dyn Store>,
     pub github: Github,
     pub settings: WorkerSettings,
+    /// GitHub's answers about people (permissions, teams), cached for a minute.
+    pub access: crate::rights::Access,
 }
 
 /// How a job ended, as the worker saw it.
@@ -176,8 +186,14 @@ impl Worker {
                 Ok(req) => self.close(req).await,
                 Err(e) => Ended::Failed(format!("the job's payload: {e}")),
             },
+            JobKind::Command => {
+                match serde_json::from_value::<CommandRequest>(job.payload.clone()) {
+                    Ok(req) => self.command(req).await,
+                    Err(e) => Ended::Failed(format!("the job's payload: {e}")),
+                }
+            }
             JobKind::Push => Ended::Done("recorded".into()),
-            JobKind::Command | JobKind::ApplyStage => Ended::Failed(format!(
+            JobKind::ApplyStage => Ended::Failed(format!(
                 "{} jobs are not run by this version",
                 job.kind.as_str()
             )),
@@ -185,17 +201,94 @@ impl Worker {
     }
 
     async fn close(&self, req: CloseRequest) -> Ended {
-        match self
+        let cancelled = match self
             .store
             .cancel_jobs(&req.repo.name, req.pr, JobKind::Plan)
             .await
         {
-            Ok(n) => Ended::Done(format!(
-                "closed{}; {n} plan job(s) cancelled",
-                if req.merged { " by merge" } else { "" }
-            )),
-            Err(e) => Ended::Failed(e.to_string()),
+            Ok(n) => n,
+            Err(e) => return Ended::Failed(e.to_string()),
+        };
+        // A closed pull request holds nothing (merged: the promotion pipeline is not run by
+        // this version, so nothing would ever release them).
+        let released = match self.release_locks(&req.repo, req.pr, None).await {
+            Ok(n) => n,
+            Err(e) => return Ended::Failed(e.to_string()),
+        };
+        Ended::Done(format!(
+            "closed{}; {cancelled} plan job(s) cancelled, {released} lock(s) released",
+            if req.merged { " by merge" } else { "" }
+        ))
+    }
+
+    /// Releases `pr`'s locks (all, or of `units`) and plans again every pull request that
+    /// waited for one of them; returns how many were released.
+    async fn release_locks(
+        &self,
+        repo: &crate::github::events::Repository,
+        pr: PrNumber,
+        units: Option<&[String]>,
+    ) -> Result<u64, agent::store::StoreError> {
+        let released = self.store.unlock_units(&repo.name, pr, units).await?;
+        let jobs: Vec<_> = released
+            .waiting
+            .iter()
+            .map(|(other, head)| {
+                crate::jobs::plan_job(PlanRequest {
+                    repo: repo.clone(),
+                    pr: *other,
+                    head: head.clone(),
+                    base_ref: None,
+                    reason: format!("{pr} released its lock"),
+                    units: None,
+                    fork_allowed: false,
+                })
+            })
+            .collect();
+        if !jobs.is_empty() {
+            self.store.enqueue(&jobs).await?;
         }
+        Ok(released.count)
+    }
+
+    /// Fetches the repository's mirror and finds what `head` changes against `base_ref`,
+    /// under the base's settings: git and evaluation, off the async threads.
+    async fn prepare(
+        &self,
+        gh: &RepoClient,
+        repo: &crate::github::events::Repository,
+        pr: PrNumber,
+        head: &agent::store::CommitSha,
+        base_ref: &str,
+    ) -> Result<anyhow::Result<review::Prepared>, Failure> {
+        let token = gh.git_token().await?;
+        let mirror_dir = agent::mirror::path(
+            &self.settings.data_dir.join("repos"),
+            repo.name.owner(),
+            repo.name.name(),
+        );
+        let overrides = self.settings.overrides.clone();
+        let url = repo.clone_url.clone();
+        let head = head.clone();
+        let base_ref = base_ref.to_string();
+        let token = token.map(|t| {
+            use octocrab::secrecy::ExposeSecret;
+            t.expose_secret().to_string()
+        });
+        let prepared = tokio::task::spawn_blocking(move || -> anyhow::Result<review::Prepared> {
+            let spec = agent::mirror::FetchSpec {
+                url: &url,
+                token: token.as_deref(),
+                branches: &[base_ref.as_str()],
+                pull: Some(pr.0),
+            };
+            agent::mirror::fetch(&mirror_dir, &spec)?;
+            // The review runs under the base's slipway.toml, with the service's overrides.
+            let repo = Repo::open(&mirror_dir)?.with_overrides(overrides);
+            review::prepare(&repo, &format!("refs/heads/{base_ref}"), head.as_str())
+        })
+        .await;
+        Ok(prepared.unwrap_or_else(|e| Err(anyhow::anyhow!("the evaluation stopped: {e}"))))
     }
 
     async fn plan(
@@ -256,46 +349,20 @@ impl Worker {
                 current.head.short()
             )));
         }
-        let base_ref = req.base_ref.clone().unwrap_or(current.base_ref);
-        let token = gh.git_token().await?;
-        // The mirror, the affected units: git and evaluation, off the async threads.
-        let mirror_dir = agent::mirror::path(
-            &self.settings.data_dir.join("repos"),
-            req.repo.name.owner(),
-            req.repo.name.name(),
-        );
-        let prepared = {
-            let overrides = self.settings.overrides.clone();
-            let url = req.repo.clone_url.clone();
-            let head = req.head.clone();
-            let pr = req.pr.0;
-            let token = token.map(|t| {
-                use octocrab::secrecy::ExposeSecret;
-                t.expose_secret().to_string()
-            });
-            tokio::task::spawn_blocking(move || -> anyhow::Result<review::Prepared> {
-                let spec = agent::mirror::FetchSpec {
-                    url: &url,
-                    token: token.as_deref(),
-                    branches: &[base_ref.as_str()],
-                    pull: Some(pr),
-                };
-                agent::mirror::fetch(&mirror_dir, &spec)?;
-                // The review runs under the base's slipway.toml, with the service's overrides.
-                let repo = Repo::open(&mirror_dir)?.with_overrides(overrides);
-                review::prepare(&repo, &format!("refs/heads/{base_ref}"), head.as_str())
-            })
-            .await
-        };
-        let prepared = match prepared {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
+        let base_ref = req.base_ref.clone().unwrap_or(current.base_ref.clone());
+        let mut prepared = match self
+            .prepare(gh, &req.repo, req.pr, &req.head, &base_ref)
+            .await?
+        {
+            Ok(p) => p,
+            Err(e) => {
                 let message = format!("{e:#}");
                 publisher.error(&message).await?;
                 return Ok(Ended::Failed(message));
             }
-            Err(e) => return Ok(Ended::Failed(format!("the evaluation stopped: {e}"))),
         };
+        self.narrow(&mut prepared, req, &current);
+        let locks = self.take_locks(gh, req, &mut prepared).await?;
         publisher.check_stop().await?;
 
         // At once: the units, each planning, and the check in progress.
@@ -359,6 +426,13 @@ impl Worker {
                 dirty = false;
             }
         };
+        // The runs as they ended: what the planning returned is the record (progress events
+        // still queued when it returned are not waited for).
+        for (unit, result) in &results {
+            if done.get(unit) != Some(&result.is_ok()) {
+                self.record_run(job, &prepared, unit, result.is_ok()).await;
+            }
+        }
         let _ = tokio::fs::remove_dir_all(&work_root).await;
         publisher.check_stop().await?;
 
@@ -419,6 +493,34 @@ impl Worker {
                 annotations,
             )
             .await?;
+        if let Some(lockable) = locks {
+            let (conclusion, title) = if prepared.locked_by.is_empty() {
+                (
+                    Conclusion::Success,
+                    format!("This pull request holds the lock of {lockable} unit(s)"),
+                )
+            } else {
+                let held: Vec<String> = prepared
+                    .locked_by
+                    .iter()
+                    .map(|(unit, pr)| format!("{unit} by #{pr}"))
+                    .collect();
+                (
+                    Conclusion::Failure,
+                    format!("Locked by another pull request: {}", held.join(", ")),
+                )
+            };
+            publisher
+                .check(
+                    LOCK_CHECK,
+                    CheckStatus::Completed,
+                    Some(conclusion),
+                    comment::cut(&title, 1_000),
+                    String::new(),
+                    Vec::new(),
+                )
+                .await?;
+        }
         // Folding old comments away is a courtesy: its failure fails nothing.
         match publisher.minimize_outdated().await {
             Err(Failure::Stopped) => return Err(Failure::Stopped),
@@ -430,6 +532,109 @@ impl Worker {
         } else {
             Ended::Done(summary)
         })
+    }
+
+    /// Holds back what this plan must not run: a fork's units in environments that do not
+    /// allow forks (unless a `/plan` allowed it once), and units a `/plan` did not name.
+    fn narrow(
+        &self,
+        prepared: &mut review::Prepared,
+        req: &PlanRequest,
+        current: &crate::github::client::PullRequest,
+    ) {
+        let config = prepared.change.head_view.config.clone();
+        let units = prepared.to_plan.clone();
+        for unit in units {
+            let env = prepared
+                .change
+                .head_view
+                .inventory
+                .units
+                .get(&unit)
+                .and_then(|u| u.env.clone());
+            if let Some(only) = &req.units {
+                if !only.contains(&unit) {
+                    prepared.hold_back(
+                        &unit,
+                        "not named by the `/plan` that asked for this plan".into(),
+                    );
+                    continue;
+                }
+            }
+            let forks_allowed = self.settings.plan_forks
+                || req.fork_allowed
+                || env
+                    .as_deref()
+                    .and_then(|e| config.environments.get(e))
+                    .is_some_and(|e| e.plan_forks);
+            if current.from_fork && !forks_allowed {
+                let roles = env
+                    .as_deref()
+                    .map(|e| format!("`{e}`'s role"))
+                    .unwrap_or_else(|| "Slipway's credentials".into());
+                prepared.hold_back(
+                    &unit,
+                    format!("not planned: this pull request comes from a fork, and its configuration would run with {roles}; `/plan` from someone with write permission plans it once"),
+                );
+            }
+        }
+    }
+
+    /// Takes the locks of the units this plan runs in environments that lock; records in
+    /// `prepared` the units another pull request holds. A holder whose pull request is closed
+    /// loses its locks here. `None` when no unit is in a locking environment.
+    async fn take_locks(
+        &self,
+        gh: &RepoClient,
+        req: &PlanRequest,
+        prepared: &mut review::Prepared,
+    ) -> Result<Option<usize>, Failure> {
+        let view = &prepared.change.head_view;
+        let lockable: Vec<(String, Option<String>)> = prepared
+            .to_plan
+            .iter()
+            .filter_map(|u| {
+                let env = view.inventory.units.get(u)?.env.clone()?;
+                view.config.locks(&env).then(|| (u.clone(), Some(env)))
+            })
+            .collect();
+        if lockable.is_empty() {
+            return Ok(None);
+        }
+        let repo = &req.repo.name;
+        let mut others = self
+            .store
+            .lock_units(repo, req.pr, &req.head, &lockable)
+            .await
+            .map_err(store_failure)?;
+        let holders: std::collections::BTreeSet<PrNumber> = others.iter().map(|l| l.pr).collect();
+        let mut freed = false;
+        for holder in holders {
+            let open = match gh.pull_request(holder).await {
+                Ok(p) => p.state == "open",
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !open {
+                tracing::info!(
+                    holder = holder.0,
+                    "releasing the locks of a closed pull request"
+                );
+                self.release_locks(&req.repo, holder, None)
+                    .await
+                    .map_err(store_failure)?;
+                freed = true;
+            }
+        }
+        if freed {
+            others = self
+                .store
+                .lock_units(repo, req.pr, &req.head, &lockable)
+                .await
+                .map_err(store_failure)?;
+        }
+        prepared.locked_by = others.into_iter().map(|l| (l.unit, l.pr.0)).collect();
+        Ok(Some(lockable.len()))
     }
 
     fn engine_settings(&self, work_root: &std::path::Path) -> Result<EngineSettings, String> {

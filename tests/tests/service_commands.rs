@@ -1,0 +1,290 @@
+//! Comment commands end to end: `/plan`, `/apply`, `/unlock`, `/help` given on pull requests of
+//! the fake GitHub to the real service, with rights from the base's `slipway.toml` (prod:
+//! the team `acme/platform`, one approval), GitHub's answers about people, unit locks in prod,
+//! and every command recorded in the store.
+//!
+//! The tests share one world; each works on its own pull request and its own new prod unit, so
+//! that no test's lock stands in another's way.
+
+use std::sync::OnceLock;
+
+use agent::store::{PrNumber, RepoName, SqliteStore, Store};
+use slipway_tests::github::{Comment, PullSpec};
+use slipway_tests::service::{comment_payload, World, BOT, REPO, WAIT};
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let w = World::start();
+        w.github.set_permission(REPO, "mallory", "write");
+        w.github.set_permission(REPO, "tess", "write");
+        w.github.set_permission(REPO, "rita", "read");
+        w.github
+            .add_team_member("acme", "platform", "tess", "member");
+        w
+    })
+}
+
+/// A new prod unit `live/prod/<name>` like the others (app on the network's mock outputs).
+fn new_unit(name: &str) -> (String, String) {
+    (
+        format!("live/prod/{name}/terragrunt.hcl"),
+        format!(
+            "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//app\"\n}}\n\ndependency \"network\" {{\n  config_path = \"../network\"\n  mock_outputs = {{\n    vpc_id = \"vpc-mock\"\n  }}\n  mock_outputs_allowed_terraform_commands = [\"plan\"]\n}}\n\ninputs = {{\n  vpc_id = dependency.network.outputs.vpc_id\n  image  = \"{name}\"\n}}\n"
+        ),
+    )
+}
+
+/// Opens pull request `pr` adding the prod unit `name` (plus `edits`), and waits for its review.
+fn open_with_unit(w: &World, pr: u64, name: &str, edits: &[(&str, &str, &str)]) -> String {
+    let (path, text) = new_unit(name);
+    let mut all = vec![(path.as_str(), "", text.as_str())];
+    all.extend_from_slice(edits);
+    let head = w.origin.push(pr, &all);
+    assert_eq!(w.deliver_pr("opened", pr, &head).0, 202);
+    w.final_comment(pr, &head);
+    head
+}
+
+/// `login` comments `body` on pull request `pr` (on the fake, and as a delivery).
+fn say(w: &World, pr: u64, login: &str, body: &str) -> u64 {
+    let id = w.github.add_comment(REPO, pr, login, body);
+    let payload = comment_payload("created", REPO, &w.origin.url(), pr, id, login, body, None);
+    let (status, answer) = w.service.deliver("issue_comment", &payload);
+    assert_eq!(status, 202, "{answer}");
+    id
+}
+
+/// Slipway's reply on `pr` containing `text`.
+fn reply(w: &World, pr: u64, text: &str) -> Comment {
+    w.github
+        .wait_for(WAIT, |s| {
+            s.comments_on(REPO, pr)
+                .into_iter()
+                .find(|c| c.author == BOT && !c.deleted && c.body.contains(text))
+                .cloned()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no reply on #{pr} saying {text:?}: {:#?}\n{}",
+                w.github.comments(REPO, pr),
+                w.service.log()
+            )
+        })
+}
+
+fn replies(w: &World, pr: u64) -> Vec<Comment> {
+    w.github
+        .comments(REPO, pr)
+        .into_iter()
+        .filter(|c| c.author == BOT && !c.body.starts_with("<!-- slipway:"))
+        .collect()
+}
+
+async fn audit(w: &World, pr: u64) -> Vec<(String, String, Option<String>, String)> {
+    let store = SqliteStore::open(&w.store())
+        .await
+        .expect("the service's store");
+    let repo = RepoName::parse(REPO).expect("name");
+    store
+        .commands_of_pr(&repo, PrNumber(pr))
+        .await
+        .expect("commands")
+        .into_iter()
+        .map(|c| (c.author, c.command, c.env, c.outcome))
+        .collect()
+}
+
+fn check(w: &World, head: &str, name: &str, conclusion: &str) {
+    let found = w.github.wait_for(WAIT, |s| {
+        s.check_runs
+            .values()
+            .find(|c| {
+                c.head_sha == head
+                    && c.name == name
+                    && c.status == "completed"
+                    && c.conclusion.as_deref() == Some(conclusion)
+            })
+            .cloned()
+    });
+    assert!(
+        found.is_some(),
+        "{name} on {head} never became {conclusion}: {:#?}\n{}",
+        w.github.check_runs(REPO, head),
+        w.service.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_prod_by_someone_outside_the_allowed_team_is_refused_with_the_reason() {
+    let w = world();
+    open_with_unit(w, 10, "cmd-outsider", &[]);
+    let id = say(w, 10, "mallory", "Looks fine to me.\n\n/apply prod");
+    let r = reply(w, 10, "may not apply prod");
+    assert!(
+        r.body.contains("acme/platform") && r.body.contains("mallory has write permission"),
+        "{}",
+        r.body
+    );
+    assert!(
+        w.github.reactions(id).iter().any(|x| x.content == "eyes"),
+        "the command was acknowledged"
+    );
+    assert!(
+        audit(w, 10).await.contains(&(
+            "mallory".into(),
+            "/apply prod".into(),
+            Some("prod".into()),
+            "refused".into()
+        )),
+        "{:?}",
+        audit(w, 10).await
+    );
+    w.github.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_prod_by_a_member_needs_the_approval_and_then_passes() {
+    let w = world();
+    let head = open_with_unit(w, 11, "cmd-member", &[]);
+    say(w, 11, "tess", "/apply prod");
+    let r = reply(w, 11, "the requirements do not hold");
+    assert!(r.body.contains("approvals: 1 needed"), "{}", r.body);
+    // An approval of the head by someone else: the same command now passes.
+    w.github.add_review(REPO, 11, "rev", "APPROVED", &head);
+    say(w, 11, "tess", "/apply prod");
+    let ok = reply(w, 11, "tess may apply `prod`");
+    assert!(ok.body.contains("after merge"), "{}", ok.body);
+    let outcomes: Vec<String> = audit(w, 11).await.into_iter().map(|a| a.3).collect();
+    assert_eq!(outcomes, ["refused", "accepted"]);
+    w.github.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_granting_its_author_prod_rights_is_still_refused_under_the_bases() {
+    let w = world();
+    open_with_unit(
+        w,
+        12,
+        "cmd-self-grant",
+        &[(
+            "slipway.toml",
+            "teams = [\"acme/platform\"]",
+            "teams = [\"acme/platform\"], users = [\"mallory\"]",
+        )],
+    );
+    say(w, 12, "mallory", "/apply prod");
+    let r = reply(w, 12, "mallory may not apply prod");
+    assert!(r.body.contains("acme/platform"), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_command_is_answered_with_the_nearest_one_and_code_is_not_read() {
+    let w = world();
+    open_with_unit(w, 13, "cmd-typo", &[]);
+    let quiet = say(
+        w,
+        13,
+        "tess",
+        "Run this:\n\n```\n/plan\n```\n\n> /apply prod\n",
+    );
+    say(w, 13, "tess", "/aply prod");
+    let r = reply(w, 13, "did you mean");
+    assert!(r.body.contains("`/apply prod`"), "{}", r.body);
+    say(w, 13, "tess", "/help");
+    let help = reply(w, 13, "/unlock");
+    assert!(help.body.contains("/plan") && help.body.contains("/apply"));
+    assert!(
+        w.github.reactions(quiet).is_empty(),
+        "a command in code or a quote is not read"
+    );
+    assert_eq!(replies(w, 13).len(), 2, "{:#?}", replies(w, 13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_prod_unit_fails_the_other_pull_requests_lock_check_until_the_holder_closes() {
+    let w = world();
+    let first = open_with_unit(w, 14, "cmd-locked", &[]);
+    check(w, &first, "slipway/lock", "success");
+    let second = open_with_unit(w, 15, "cmd-locked", &[]);
+    check(w, &second, "slipway/lock", "failure");
+    let comment = w.final_comment(15, &second);
+    assert!(
+        comment.body.contains("`live/prod/cmd-locked` by #14"),
+        "{}",
+        comment.body
+    );
+    let lock = w
+        .github
+        .check_run(REPO, &second, "slipway/lock")
+        .expect("the lock check");
+    assert!(
+        lock.title.as_deref().unwrap_or_default().contains("#14"),
+        "{lock:?}"
+    );
+    // The holder closes: its locks go, and the waiting pull request is checked again.
+    w.github
+        .update_pull(REPO, 14, |p| p.state = "closed".into());
+    assert_eq!(w.deliver_pr("closed", 14, &first).0, 202);
+    check(w, &second, "slipway/lock", "success");
+    w.github.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlock_by_someone_with_apply_rights_frees_the_unit() {
+    let w = world();
+    let first = open_with_unit(w, 16, "cmd-unlock", &[]);
+    check(w, &first, "slipway/lock", "success");
+    say(w, 16, "rita", "/unlock");
+    reply(w, 16, "rita may not unlock prod");
+    say(w, 16, "tess", "/unlock");
+    reply(w, 16, "Released: `live/prod/cmd-unlock`");
+    let second = open_with_unit(w, 17, "cmd-unlock", &[]);
+    check(w, &second, "slipway/lock", "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_is_not_planned_with_the_roles_until_a_writer_says_plan() {
+    let w = world();
+    let (path, text) = new_unit("cmd-fork");
+    let head = w.origin.push(18, &[(path.as_str(), "", text.as_str())]);
+    let mut spec = PullSpec::new(18, &head);
+    spec.base_sha = w.origin.base.clone();
+    spec.fork_owner = Some("eve".into());
+    spec.author = "eve".into();
+    w.github.add_pull(REPO, spec);
+    let payload = slipway_tests::service::pull_request_payload(
+        "opened",
+        REPO,
+        &w.origin.url(),
+        18,
+        &head,
+        "main",
+        &w.origin.base,
+        false,
+    );
+    assert_eq!(w.service.deliver("pull_request", &payload).0, 202);
+    let held = w.final_comment(18, &head);
+    assert!(
+        held.body.contains("comes from a fork"),
+        "the unit is shown as not planned, with the reason: {}",
+        held.body
+    );
+    assert!(!held.body.contains("will be created"), "{}", held.body);
+    // Someone without write permission cannot lift it; a writer can, once.
+    say(w, 18, "rita", "/plan");
+    reply(w, 18, "rita may not plan prod");
+    say(w, 18, "tess", "/plan");
+    let planned = w
+        .github
+        .wait_for(WAIT, |s| {
+            slipway_tests::service::live_comments(s, 18)
+                .into_iter()
+                .find(|c| {
+                    c.body.contains("null_resource.app will be created") && !c.body.contains("⏳")
+                })
+        })
+        .unwrap_or_else(|| panic!("never planned:\n{}", w.service.log()));
+    assert!(planned.body.contains("cmd-fork"), "{}", planned.body);
+    w.github.assert_no_violations();
+}
