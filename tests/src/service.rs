@@ -362,6 +362,33 @@ impl Origin {
     }
 }
 
+impl Origin {
+    /// Commits `edits` (path, whole new text) on `main`, as a merge to the default branch would;
+    /// returns main's commit before and after. Pull requests opened afterwards still start from
+    /// [`Origin::base`].
+    pub fn advance_main(&self, edits: &[(&str, &str)]) -> (String, String) {
+        let _serial = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let git = git2::Repository::open(self.dir.path()).expect("open the repository");
+        let tip = git
+            .find_reference("refs/heads/main")
+            .expect("main")
+            .target()
+            .expect("main's commit");
+        let mut tree = git.find_commit(tip).expect("tip").tree().expect("tree");
+        for (path, text) in edits {
+            tree = write_path(&git, &tree, path, text);
+        }
+        let sig = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+        let parent = git.find_commit(tip).expect("parent");
+        let id = git
+            .commit(None, &sig, &sig, "main moves", &tree, &[&parent])
+            .expect("commit");
+        git.reference("refs/heads/main", id, true, "main moves")
+            .expect("main");
+        (tip.to_string(), id.to_string())
+    }
+}
+
 fn write_path<'r>(
     repo: &'r git2::Repository,
     tree: &git2::Tree<'r>,

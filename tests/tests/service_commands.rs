@@ -288,3 +288,118 @@ async fn a_fork_is_not_planned_with_the_roles_until_a_writer_says_plan() {
     assert!(planned.body.contains("cmd-fork"), "{}", planned.body);
     w.github.assert_no_violations();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_main_plans_again_the_pull_requests_whose_units_read_what_it_changed() {
+    let w = world();
+    let reader = r#"include "root" {
+  path = find_in_parent_folders()
+}
+
+terraform {
+  source = "../../../modules//app"
+}
+
+locals {
+  shared = read_terragrunt_config("${get_terragrunt_dir()}/../../../shared/cmd-base.hcl")
+}
+
+inputs = {
+  vpc_id = "vpc-shared"
+  image  = local.shared.locals.image
+}
+"#;
+    let shared = "locals {\n  image = \"v1\"\n}\n";
+    let head = w.origin.push(
+        19,
+        &[
+            ("live/prod/cmd-base/terragrunt.hcl", "", reader),
+            ("shared/cmd-base.hcl", "", shared),
+        ],
+    );
+    assert_eq!(w.deliver_pr("opened", 19, &head).0, 202);
+    w.final_comment(19, &head);
+    let other = open_with_unit(w, 20, "cmd-base-other", &[]);
+
+    let (before, after) = w
+        .origin
+        .advance_main(&[("shared/cmd-base.hcl", "locals {\n  image = \"v2\"\n}\n")]);
+    let push = serde_json::json!({
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "repository": {"full_name": REPO, "clone_url": w.origin.url(), "default_branch": "main"},
+        "sender": {"login": "ada", "id": 1, "type": "User"}
+    });
+    assert_eq!(w.service.deliver("push", &push).0, 202);
+    let again = w
+        .github
+        .wait_for(WAIT, |s| {
+            slipway_tests::service::live_comments(s, 19)
+                .into_iter()
+                .find(|c| c.body.contains("Planned again: main moved to") && !c.body.contains("⏳"))
+        })
+        .unwrap_or_else(|| panic!("#19 was not planned again:\n{}", w.service.log()));
+    assert!(
+        again.body.contains("live/prod/cmd-base"),
+        "the comment says which unit: {}",
+        again.body
+    );
+    // The push's job names what it planned again once it is through every pull request.
+    let deadline = std::time::Instant::now() + WAIT;
+    let line = loop {
+        let log = w.service.log();
+        if let Some(l) = log
+            .lines()
+            .find(|l| l.contains("pull request(s) planned again"))
+        {
+            break l.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the push never finished:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(line.contains("#19") && !line.contains("#20"), "{line}");
+    let untouched = w.final_comment(20, &other);
+    assert!(
+        !untouched.body.contains("Planned again"),
+        "a pull request the push leaves alone keeps its plan: {}",
+        untouched.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_comments_get_one_bounded_answer_and_run_nothing() {
+    let w = world();
+    let head = open_with_unit(w, 21, "cmd-bad", &[]);
+    // Ten thousand commands: one answer, nothing run.
+    let flood = "/plan\n".repeat(10_000);
+    say(w, 21, "tess", &flood);
+    let r = reply(w, 21, "so none was run");
+    assert!(r.body.len() < 4_000, "bounded: {} bytes", r.body.len());
+    // A command edited into a comment after the pull request closed.
+    w.github
+        .update_pull(REPO, 21, |p| p.state = "closed".into());
+    let id = w.github.add_comment(REPO, 21, "tess", "thanks");
+    let edited = comment_payload(
+        "edited",
+        REPO,
+        &w.origin.url(),
+        21,
+        id,
+        "tess",
+        "thanks\n\n/plan",
+        Some("thanks"),
+    );
+    assert_eq!(w.service.deliver("issue_comment", &edited).0, 202);
+    reply(w, 21, "this pull request is closed");
+    let plans = w
+        .github
+        .check_runs(REPO, &head)
+        .into_iter()
+        .filter(|c| c.name == "slipway/plan")
+        .count();
+    assert_eq!(plans, 1, "nothing was planned again");
+}

@@ -33,6 +33,9 @@ pub struct Review {
     pub settings: Option<Settings>,
     /// Units another pull request holds locked, with its number.
     pub locked_by: std::collections::BTreeMap<String, u64>,
+    /// Why the pull request was planned again, when it was (a command, its base moved, a lock
+    /// it waited for was released).
+    pub why: Option<String>,
 }
 
 /// One unit's part of the review.
@@ -244,6 +247,9 @@ fn front(review: &Review) -> String {
         short(&review.head),
         short(&review.base)
     );
+    if let Some(why) = &review.why {
+        let _ = writeln!(out, "_Planned again: {}._\n", inline(why));
+    }
     if review.units.is_empty() && review.errors.is_empty() {
         out.push_str("No Terragrunt unit is affected by this change.\n");
         out.push_str(&settings_section(review.settings.as_ref()));
@@ -766,6 +772,7 @@ mod tests {
             errors: Vec::new(),
             settings: None,
             locked_by: Default::default(),
+            why: None,
         };
         for body in render_parts(&review).iter().chain([render(&review)].iter()) {
             let marker = read_marker(body).expect("the marker reads back");
@@ -813,6 +820,7 @@ mod tests {
             errors: vec![],
             settings: None,
             locked_by: Default::default(),
+            why: None,
             units: vec![UnitReview {
                 path: "live/dev/app".into(),
                 env: Some("dev".into()),
@@ -860,6 +868,7 @@ mod tests {
             errors: vec![],
             settings: None,
             locked_by: Default::default(),
+            why: None,
             units: vec![UnitReview {
                 path: "live/dev/big".into(),
                 env: None,

@@ -24,6 +24,8 @@ pub struct Prepared {
     pub held_back: BTreeMap<String, String>,
     /// Units another pull request holds locked, with its number.
     pub locked_by: BTreeMap<String, u64>,
+    /// Why the pull request is planned again, when it is.
+    pub why: Option<String>,
 }
 
 impl Prepared {
@@ -68,6 +70,7 @@ pub fn prepare(repo: &Repo, base: &str, head: &str) -> anyhow::Result<Prepared> 
         to_plan,
         held_back: BTreeMap::new(),
         locked_by: BTreeMap::new(),
+        why: None,
     })
 }
 
@@ -120,6 +123,7 @@ pub fn pending(prepared: &Prepared, done: &HashMap<String, bool>) -> Review {
         errors: agent::terragrunt::summarize(&prepared.change.errors),
         settings: Some(prepared.change.settings.clone()),
         locked_by: prepared.locked_by.clone(),
+        why: prepared.why.clone(),
     }
 }
 
@@ -205,6 +209,7 @@ pub fn assemble(prepared: &Prepared, mut results: HashMap<String, UnitResult>) -
         errors: agent::terragrunt::summarize(&prepared.change.errors),
         settings: Some(prepared.change.settings.clone()),
         locked_by: prepared.locked_by.clone(),
+        why: prepared.why.clone(),
     };
     // A change whose own slipway.toml cannot be used would stop Slipway once merged.
     let bad_settings = matches!(

@@ -57,6 +57,7 @@ fn a_prod_database_resize_shows_diff_cost_and_the_blocking_backup_finding() {
         errors: vec![],
         settings: None,
         locked_by: Default::default(),
+        why: None,
         units: vec![UnitReview {
             path: "live/accounts/prod/us-east-1/database".into(),
             env: Some("prod".into()),
@@ -92,6 +93,7 @@ fn review_of(plan_json: &[u8], env: &str) -> String {
         errors: vec![],
         settings: None,
         locked_by: Default::default(),
+        why: None,
         units: vec![UnitReview {
             path: format!("live/accounts/{env}/us-east-1/app"),
             env: Some(env.into()),

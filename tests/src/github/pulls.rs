@@ -44,3 +44,35 @@ pub(crate) fn reviews(state: &mut State, call: &Call<'_>) -> Answer {
         pull.reviews.len(),
     )
 }
+
+/// `GET /repos/{owner}/{repo}/pulls`: filtered by `state` (default `open`) and `base`,
+/// paginated, by number.
+pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
+    let Some(repo) = state.repos.get(&call.repo()).cloned() else {
+        return Answer::not_found();
+    };
+    let wanted = call.query.get("state").map_or("open", String::as_str);
+    let base = call.query.get("base");
+    let matching: Vec<_> = repo
+        .pulls
+        .values()
+        .filter(|p| wanted == "all" || p.spec.state == wanted)
+        .filter(|p| base.is_none_or(|b| &p.spec.base_ref == b))
+        .collect();
+    let (per_page, page) = call.page();
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(per_page * (page - 1))
+        .take(per_page)
+        .map(|p| objects::pull(state, call.api, &repo, p))
+        .collect();
+    let path = format!("/repos/{}/pulls", repo.full_name());
+    Answer::page(
+        200,
+        Value::Array(items),
+        call,
+        &path,
+        (per_page, page),
+        matching.len(),
+    )
+}

@@ -424,6 +424,7 @@ fn dispatch(state: &mut State, method: &str, template: &str, call: &Call<'_>) ->
         ("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}") => checks::get(state, call),
         ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}") => checks::update(state, call),
         ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs") => checks::list(state, call),
+        ("GET", "/repos/{owner}/{repo}/pulls") => pulls::list(state, call),
         ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}") => pulls::get(state, call),
         ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews") => pulls::reviews(state, call),
         ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission") => {

@@ -630,8 +630,9 @@ impl RepoClient {
     ) -> Result<Vec<T>, GithubError> {
         let mut all = Vec::new();
         let mut page = 1;
+        let join = if base.contains('?') { '&' } else { '?' };
         loop {
-            let route = format!("{base}?per_page=100&page={page}");
+            let route = format!("{base}{join}per_page=100&page={page}");
             let answer = self.call(Method::Get, &route, None).await?;
             let batch: Vec<T> =
                 serde_json::from_slice(&answer.body).map_err(|e| GithubError::BadAnswer {
@@ -761,6 +762,28 @@ impl RepoClient {
         ));
         let list: List = self.json(Method::Get, &route, None).await?;
         Ok(list.check_runs.into_iter().map(|i| i.id).collect())
+    }
+
+    /// The open pull requests into `base` (a branch): number and head.
+    pub async fn open_pulls(&self, base: &str) -> Result<Vec<(PrNumber, CommitSha)>, GithubError> {
+        #[derive(Deserialize)]
+        struct Pr {
+            number: u64,
+            head: Head,
+        }
+        #[derive(Deserialize)]
+        struct Head {
+            sha: String,
+        }
+        let route = self.path(&format!(
+            "/pulls?state=open&base={}",
+            percent_encoding::utf8_percent_encode(base, percent_encoding::NON_ALPHANUMERIC)
+        ));
+        let pulls: Vec<Pr> = self.all_pages(&route).await?;
+        Ok(pulls
+            .into_iter()
+            .filter_map(|p| Some((PrNumber(p.number), CommitSha::parse(&p.head.sha).ok()?)))
+            .collect())
     }
 
     /// The reviews of a pull request, oldest first.

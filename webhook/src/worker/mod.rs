@@ -29,6 +29,7 @@ use crate::jobs::{
 use crate::review;
 
 mod command;
+mod push;
 
 /// How workers run.
 #[derive(Debug, Clone)]
@@ -192,7 +193,10 @@ impl Worker {
                     Err(e) => Ended::Failed(format!("the job's payload: {e}")),
                 }
             }
-            JobKind::Push => Ended::Done("recorded".into()),
+            JobKind::Push => match serde_json::from_value(job.payload.clone()) {
+                Ok(push) => self.push(push).await,
+                Err(e) => Ended::Failed(format!("the job's payload: {e}")),
+            },
             JobKind::ApplyStage => Ended::Failed(format!(
                 "{} jobs are not run by this version",
                 job.kind.as_str()
@@ -362,6 +366,13 @@ impl Worker {
             }
         };
         self.narrow(&mut prepared, req, &current);
+        // What GitHub's own events say needs no explaining; a re-plan does.
+        if !matches!(
+            req.reason.as_str(),
+            "opened" | "new commits" | "reopened" | "ready for review"
+        ) {
+            prepared.why = Some(req.reason.clone());
+        }
         let locks = self.take_locks(gh, req, &mut prepared).await?;
         publisher.check_stop().await?;
 
