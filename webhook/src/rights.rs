@@ -77,24 +77,37 @@ impl Access {
         login: &str,
         what: &str,
     ) -> Result<Decision, GithubError> {
-        if rights.users.iter().any(|u| u.eq_ignore_ascii_case(login)) {
-            return Ok(Decision::Allowed(format!("{login} is named in its rights")));
+        let mut named = if rights.names_people() {
+            None
+        } else {
+            Some("anyone".to_string())
+        };
+        if named.is_none() && rights.users.iter().any(|u| u.eq_ignore_ascii_case(login)) {
+            named = Some(format!("{login} is named in its rights"));
         }
         for team in &rights.teams {
+            if named.is_some() {
+                break;
+            }
             if self.in_team(gh, team, login).await? {
-                return Ok(Decision::Allowed(format!("{login} is in {team}")));
+                named = Some(format!("{login} is in {team}"));
             }
         }
         let has = self.permission(gh, login).await?;
-        if let Some(floor) = rights.permission_floor() {
-            if has.is_some_and(|p| p >= floor) {
-                return Ok(Decision::Allowed(format!(
-                    "{login} has {} permission",
-                    name(has)
-                )));
-            }
+        let floor = rights.permission_floor();
+        match named {
+            Some(who) if has.is_some_and(|p| p >= floor) => Ok(Decision::Allowed(format!(
+                "{who}, with {} permission",
+                name(has)
+            ))),
+            named => Ok(Decision::Refused(refusal(
+                rights,
+                login,
+                has,
+                what,
+                named.is_some(),
+            ))),
         }
-        Ok(Decision::Refused(refusal(rights, login, has, what)))
     }
 }
 
@@ -126,7 +139,13 @@ fn name(p: Option<Permission>) -> String {
 
 /// "`mallory` may not apply prod: only the team acme/platform or maintain permission may
 /// (mallory has write)".
-fn refusal(rights: &Rights, login: &str, has: Option<Permission>, what: &str) -> String {
+fn refusal(
+    rights: &Rights,
+    login: &str,
+    has: Option<Permission>,
+    what: &str,
+    among: bool,
+) -> String {
     let mut who = Vec::new();
     if !rights.users.is_empty() {
         who.push(format!("the user(s) {}", rights.users.join(", ")));
@@ -134,17 +153,19 @@ fn refusal(rights: &Rights, login: &str, has: Option<Permission>, what: &str) ->
     if !rights.teams.is_empty() {
         who.push(format!("members of {}", rights.teams.join(", ")));
     }
-    if let Some(floor) = rights.permission_floor() {
-        who.push(format!("{} permission or higher", name(Some(floor))));
-    }
+    let floor = name(Some(rights.permission_floor()));
+    let people = if who.is_empty() {
+        format!("people with {floor} permission or higher")
+    } else {
+        format!("{} with {floor} permission or higher", who.join(" or "))
+    };
     format!(
-        "{login} may not {what}: only {} may ({login} has {} permission{})",
-        who.join(" or "),
+        "{login} may not {what}: only {people} may ({login} has {} permission{})",
         name(has),
-        if rights.teams.is_empty() {
-            ""
+        if rights.names_people() && !among {
+            ", and is not among them"
         } else {
-            " and is in none of the teams"
+            ""
         }
     )
 }
@@ -339,10 +360,27 @@ mod tests {
             teams: vec!["acme/platform".into()],
             min_permission: Some(Permission::Maintain),
         };
-        let why = refusal(&rights, "mallory", Some(Permission::Write), "apply prod");
+        let why = refusal(
+            &rights,
+            "mallory",
+            Some(Permission::Write),
+            "apply prod",
+            false,
+        );
         assert_eq!(
             why,
-            "mallory may not apply prod: only members of acme/platform or maintain permission or higher may (mallory has write permission and is in none of the teams)"
+            "mallory may not apply prod: only members of acme/platform with maintain permission or higher may (mallory has write permission, and is not among them)"
+        );
+        let anyone = refusal(
+            &Rights::default(),
+            "rita",
+            Some(Permission::Read),
+            "plan dev",
+            true,
+        );
+        assert_eq!(
+            anyone,
+            "rita may not plan dev: only people with write permission or higher may (rita has read permission)"
         );
     }
 }

@@ -235,26 +235,43 @@ impl Changes<'_> {
         }
     }
 
-    /// Who may act: a user or team added, or a lower permission floor, grants more.
+    /// Who may act: a name added to a list that names people, every name removed (anyone with
+    /// the permission may then act), or a lower permission floor grants more.
     fn rights(&mut self, key: &str, env: Option<&str>, b: &Rights, h: &Rights) {
-        self.members(&format!("{key}.users"), env, &b.users, &h.users);
-        self.members(&format!("{key}.teams"), env, &b.teams, &h.teams);
+        let opened = b.names_people() && !h.names_people();
+        for (field, before, after) in [("users", &b.users, &h.users), ("teams", &b.teams, &h.teams)]
+        {
+            let added = after.iter().any(|a| !before.contains(a));
+            let loosens = (b.names_people() && added) || (opened && !before.is_empty());
+            self.list_change(&format!("{key}.{field}"), env, before, after, loosens);
+        }
         let (fb, fh) = (b.permission_floor(), h.permission_floor());
         if fb != fh {
-            // No floor: only the listed users and teams, stricter than any permission.
-            let rank = |p: Option<Permission>| p.map_or(u8::MAX, |p| p as u8);
             self.push(
                 &format!("{key}.min_permission"),
                 env,
                 permission(fb),
                 permission(fh),
-                rank(fh) < rank(fb),
+                fh < fb,
             );
         }
     }
 
-    /// A list where an added entry grants more (users, teams, readable variables).
+    /// A list where an added entry grants more (readable variables).
     fn members(&mut self, key: &str, env: Option<&str>, before: &[String], after: &[String]) {
+        let added = after.iter().any(|a| !before.contains(a));
+        self.list_change(key, env, before, after, added);
+    }
+
+    /// A list's entries added and removed, when any.
+    fn list_change(
+        &mut self,
+        key: &str,
+        env: Option<&str>,
+        before: &[String],
+        after: &[String],
+        loosens: bool,
+    ) {
         let added: Vec<String> = after
             .iter()
             .filter(|a| !before.contains(a))
@@ -275,7 +292,7 @@ impl Changes<'_> {
         if !removed.is_empty() {
             what.push(format!("removed {}", list(&removed)));
         }
-        self.push(key, env, list(before), what.join("; "), !added.is_empty());
+        self.push(key, env, list(before), what.join("; "), loosens);
     }
 
     fn policy(&mut self, b: &PolicyConfig, h: &PolicyConfig, envs: &[String]) {
@@ -461,11 +478,8 @@ fn mode(m: ApplyMode) -> String {
     .to_string()
 }
 
-fn permission(p: Option<Permission>) -> String {
-    match p {
-        None => "none: only the listed users and teams".into(),
-        Some(p) => format!("{p:?}").to_lowercase(),
-    }
+fn permission(p: Permission) -> String {
+    format!("{p:?}").to_lowercase()
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -571,6 +585,29 @@ requirements = { approvals = 2 }
             .find(|c| c.key == "policy.production_envs")
             .expect("listed");
         assert!(c.loosens && c.prod);
+    }
+
+    #[test]
+    fn naming_people_where_anyone_could_narrows_and_dropping_every_name_loosens() {
+        let open = "[environments.prod]\npath = \"live/prod\"\n";
+        let named = format!("{open}apply_rights = {{ users = [\"alice\"] }}\n");
+        let narrowed = changes(&cfg(open), &cfg(&named));
+        assert!(narrowed.iter().all(|c| !c.loosens), "{narrowed:?}");
+        let opened = changes(&cfg(&named), &cfg(open));
+        assert!(
+            opened
+                .iter()
+                .any(|c| c.key == "environments.prod.apply_rights.users" && c.prod),
+            "{opened:?}"
+        );
+    }
+
+    #[test]
+    fn turning_prod_locks_off_loosens() {
+        let head = BASE.replace("apply = \"command\"", "apply = \"command\"\nlock = false");
+        let changes = changes(&cfg(BASE), &cfg(&head));
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(changes[0].key == "environments.prod.lock" && changes[0].prod);
     }
 
     #[test]

@@ -112,9 +112,9 @@ pub enum ApplyMode {
     Command,
 }
 
-/// Who may run a command for an environment: anyone named in `users`, a member of one of
-/// `teams`, or anyone with at least `min_permission` on the repository. A table with none of
-/// the three (or none at all) means write permission.
+/// Who may run a command for an environment: someone named in `users` or a member of one of
+/// `teams` (anyone, when both are empty) who also holds at least `min_permission` on the
+/// repository (write when not set). No table at all means anyone with write permission.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Rights {
@@ -124,20 +124,20 @@ pub struct Rights {
     /// GitHub teams as `org/team-slug`.
     #[serde(default)]
     pub teams: Vec<String>,
-    /// Minimum repository permission.
+    /// Minimum repository permission (default: write).
     #[serde(default)]
     pub min_permission: Option<Permission>,
 }
 
 impl Rights {
-    /// The permission that suffices on its own: `min_permission`, or write when the table names
-    /// nobody at all; `None` when only the listed users and teams may act.
-    pub fn permission_floor(&self) -> Option<Permission> {
-        match self.min_permission {
-            Some(p) => Some(p),
-            None if self.users.is_empty() && self.teams.is_empty() => Some(Permission::Write),
-            None => None,
-        }
+    /// Whether the rights name people (users or teams) rather than anyone with the permission.
+    pub fn names_people(&self) -> bool {
+        !self.users.is_empty() || !self.teams.is_empty()
+    }
+
+    /// The repository permission an allowed person must hold at least.
+    pub fn permission_floor(&self) -> Permission {
+        self.min_permission.unwrap_or(Permission::Write)
     }
 }
 
