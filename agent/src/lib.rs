@@ -10,6 +10,7 @@ pub mod engine;
 pub mod git;
 pub mod graph;
 pub mod mirror;
+pub mod pipeline;
 pub mod repo;
 pub mod snapshot;
 pub mod store;
