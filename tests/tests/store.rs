@@ -205,6 +205,7 @@ on_both_stores!(
     commands_are_audited_in_order,
     a_unit_locked_by_one_pull_request_is_refused_to_another_until_released,
     two_pull_requests_racing_for_one_unit_never_both_hold_it,
+    a_pipeline_is_made_once_and_saved_only_from_the_version_read,
 );
 
 fn repo() -> RepoName {
@@ -1095,4 +1096,47 @@ async fn two_pull_requests_racing_for_one_unit_never_both_hold_it(t: &TestStore)
             "exactly one pull request holds the unit: {ra:?} {rb:?}"
         );
     }
+}
+
+async fn a_pipeline_is_made_once_and_saved_only_from_the_version_read(t: &TestStore) {
+    let s = t.store();
+    let first = serde_json::json!({"stage": "dev"});
+    assert!(s
+        .create_pipeline(&repo(), PrNumber(5), &sha(1), &first)
+        .await
+        .expect("made"));
+    assert!(
+        !s.create_pipeline(&repo(), PrNumber(5), &sha(2), &serde_json::json!({}))
+            .await
+            .expect("answered"),
+        "a pull request has one pipeline"
+    );
+    let (version, state) = s
+        .pipeline(&repo(), PrNumber(5))
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!((version, &state), (1, &first));
+    let next = serde_json::json!({"stage": "prod"});
+    assert!(s
+        .save_pipeline(&repo(), PrNumber(5), version, &next)
+        .await
+        .expect("saved"));
+    assert!(
+        !s.save_pipeline(
+            &repo(),
+            PrNumber(5),
+            version,
+            &serde_json::json!({"stale": true})
+        )
+        .await
+        .expect("answered"),
+        "a writer that read version 1 cannot overwrite version 2"
+    );
+    let (version, state) = s
+        .pipeline(&repo(), PrNumber(5))
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!((version, state), (2, next));
 }

@@ -473,6 +473,32 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Every lock held in a repository, by unit.
     async fn locks(&self, repo: &RepoName) -> Result<Vec<UnitLock>>;
+
+    /// Stores a merged pull request's new pipeline (version 1); `false` when it has one.
+    async fn create_pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        commit: &CommitSha,
+        state: &serde_json::Value,
+    ) -> Result<bool>;
+
+    /// A pull request's pipeline and its version.
+    async fn pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+    ) -> Result<Option<(i64, serde_json::Value)>>;
+
+    /// Saves a pipeline read at `version` as `version + 1`; `false` (nothing saved) when it
+    /// changed since.
+    async fn save_pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        version: i64,
+        state: &serde_json::Value,
+    ) -> Result<bool>;
 }
 
 /// Opens the store a URL names, running its migrations: `sqlite://PATH` (created if missing)

@@ -610,6 +610,60 @@ impl Store for PgStore {
             .await?;
         rows.iter().map(lock_row).collect()
     }
+    async fn create_pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        commit: &CommitSha,
+        state: &serde_json::Value,
+    ) -> Result<bool> {
+        let now = now_ms();
+        let made = sqlx::query(AssertSqlSafe(rows::numbered(rows::sql::CREATE_PIPELINE)))
+            .bind(repo.as_str())
+            .bind(rows::pr_value(pr)?)
+            .bind(commit.as_str())
+            .bind(state.to_string())
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(made == 1)
+    }
+
+    async fn pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+    ) -> Result<Option<(i64, serde_json::Value)>> {
+        let row =
+            sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(rows::numbered(rows::sql::PIPELINE)))
+                .bind(repo.as_str())
+                .bind(rows::pr_value(pr)?)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(v, text)| Ok((v, rows::pipeline_of(repo, pr, &text)?)))
+            .transpose()
+    }
+
+    async fn save_pipeline(
+        &self,
+        repo: &RepoName,
+        pr: PrNumber,
+        version: i64,
+        state: &serde_json::Value,
+    ) -> Result<bool> {
+        let saved = sqlx::query(AssertSqlSafe(rows::numbered(rows::sql::SAVE_PIPELINE)))
+            .bind(state.to_string())
+            .bind(now_ms())
+            .bind(repo.as_str())
+            .bind(rows::pr_value(pr)?)
+            .bind(version)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(saved == 1)
+    }
 }
 
 fn command_row(row: &PgRow) -> Result<CommandRecord> {

@@ -301,6 +301,12 @@ pub(super) mod sql {
     /// Who waits for a unit, removed as they are read (`DELETE ... RETURNING`).
     pub const TAKE_WAITERS: &str =
         "DELETE FROM lock_waits WHERE repo = ? AND unit = ? RETURNING pr, head";
+    pub const CREATE_PIPELINE: &str = "INSERT INTO pipelines \
+        (repo, pr, commit_sha, state, version, created_at, updated_at) \
+        VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (repo, pr) DO NOTHING";
+    pub const PIPELINE: &str = "SELECT version, state FROM pipelines WHERE repo = ? AND pr = ?";
+    pub const SAVE_PIPELINE: &str = "UPDATE pipelines SET state = ?, version = version + 1, \
+        updated_at = ? WHERE repo = ? AND pr = ? AND version = ?";
     pub const LOCKS: &str =
         "SELECT unit, env, pr, head, since FROM locks WHERE repo = ? ORDER BY unit";
 }
@@ -320,4 +326,10 @@ pub(super) fn numbered(sql: &str) -> String {
         }
     }
     out
+}
+
+/// A stored pipeline document read back.
+pub(super) fn pipeline_of(repo: &RepoName, pr: PrNumber, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("pipeline of {repo} {pr}: {e}")))
 }
