@@ -285,6 +285,17 @@ impl Repo {
         }))
     }
 
+    /// The view of `commit` under the settings of `settings_commit`'s `slipway.toml` (with
+    /// `commit`'s own [`config::HEAD_SETTINGS`]): what a merged change is applied under.
+    pub fn view_under(&self, commit: Oid, settings_commit: Oid) -> anyhow::Result<Arc<GraphView>> {
+        let gate = match self.settings_at(settings_commit)? {
+            Some(a) => a.config,
+            None => self.defaults()?.config,
+        };
+        let own = self.settings_at(commit).ok().flatten().map(|a| a.config);
+        self.view_at_with(commit, gate.for_head(own.as_ref()))
+    }
+
     /// The units affected between `base` and `head`, from their merge base.
     pub fn affected(
         &self,

@@ -456,8 +456,8 @@ pub const WAIT: Duration = Duration::from_secs(240);
 /// a command by the team `acme/platform`, with one approval), and `slipway serve` on them.
 pub struct World {
     pub github: FakeGithub,
-    /// Keeps the emulator up for the service.
-    _moto: Moto,
+    /// The AWS emulator holding each environment's state.
+    pub moto: Moto,
     /// The repository GitHub would host.
     pub origin: Origin,
     pub service: Service,
@@ -552,7 +552,7 @@ impl World {
         let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
         World {
             github,
-            _moto: moto,
+            moto,
             origin,
             service,
             data,

@@ -27,8 +27,13 @@ fn world() -> &'static World {
 
 /// A new prod unit `live/prod/<name>` like the others (app on the network's mock outputs).
 fn new_unit(name: &str) -> (String, String) {
+    new_unit_in("prod", name)
+}
+
+/// A new unit `live/<env>/<name>` like the others.
+fn new_unit_in(env: &str, name: &str) -> (String, String) {
     (
-        format!("live/prod/{name}/terragrunt.hcl"),
+        format!("live/{env}/{name}/terragrunt.hcl"),
         format!(
             "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//app\"\n}}\n\ndependency \"network\" {{\n  config_path = \"../network\"\n  mock_outputs = {{\n    vpc_id = \"vpc-mock\"\n  }}\n  mock_outputs_allowed_terraform_commands = [\"plan\"]\n}}\n\ninputs = {{\n  vpc_id = dependency.network.outputs.vpc_id\n  image  = \"{name}\"\n}}\n"
         ),
@@ -402,4 +407,111 @@ async fn bad_comments_get_one_bounded_answer_and_run_nothing() {
         .filter(|c| c.name == "slipway/plan")
         .count();
     assert_eq!(plans, 1, "nothing was planned again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed() {
+    let w = world();
+    // Units of their own (no dependency whose state would be needed): they apply for real.
+    let standalone = |env: &str| {
+        (
+            format!("live/{env}/pipe-a/terragrunt.hcl"),
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  vpc_id = \"vpc-pipe\"\n  image  = \"pipe-a\"\n}\n".to_string(),
+        )
+    };
+    let (dev_path, dev_text) = standalone("dev");
+    let (prod_path, prod_text) = standalone("prod");
+    let head = w.origin.push(
+        23,
+        &[
+            (dev_path.as_str(), "", dev_text.as_str()),
+            (prod_path.as_str(), "", prod_text.as_str()),
+        ],
+    );
+    assert_eq!(w.deliver_pr("opened", 23, &head).0, 202);
+    w.final_comment(23, &head);
+
+    // Merged (squashed onto main).
+    let (_, merge) = w
+        .origin
+        .advance_main(&[(&dev_path, &dev_text), (&prod_path, &prod_text)]);
+    w.github.update_pull(REPO, 23, |p| {
+        p.state = "closed".into();
+        p.merged = true;
+    });
+    let mut payload = slipway_tests::service::pull_request_payload(
+        "closed",
+        REPO,
+        &w.origin.url(),
+        23,
+        &head,
+        "main",
+        &w.origin.base,
+        false,
+    );
+    payload["pull_request"]["state"] = "closed".into();
+    payload["pull_request"]["merged"] = true.into();
+    payload["pull_request"]["merge_commit_sha"] = merge.clone().into();
+    assert_eq!(w.service.deliver("pull_request", &payload).0, 202);
+
+    let pipeline = |text: &'static str| {
+        w.github
+            .wait_for(WAIT, |s| {
+                s.comments_on(REPO, 23)
+                    .into_iter()
+                    .find(|c| {
+                        c.body.contains("Slipway apply of")
+                            && (c.body.contains(text) || c.body.contains("❌ failed"))
+                    })
+                    .cloned()
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no pipeline comment saying {text:?}: {:#?}\n{}",
+                    w.github.comments(REPO, 23),
+                    w.service.log()
+                )
+            })
+    };
+    let waiting = pipeline("waiting for `/apply prod`");
+    assert!(
+        waiting.body.contains("waiting for `/apply prod`"),
+        "{}",
+        waiting.body
+    );
+    assert!(
+        waiting.body.contains("| dev | auto | ✅ applied"),
+        "{}",
+        waiting.body
+    );
+    let state = |env: &str, account: &str| {
+        w.moto.read_object_as(
+            &format!("arn:aws:iam::{account}:role/slipway-apply"),
+            &format!("slipway-state-{env}"),
+            &format!("{env}/pipe-a/terraform.tfstate"),
+        )
+    };
+    let dev_state = state("dev", "111111111111").expect("dev's state was written");
+    assert!(dev_state.contains("pipe-a"), "{dev_state}");
+    assert!(
+        state("prod", "333333333333").is_err(),
+        "prod is not applied before its gate"
+    );
+    check(w, &merge, "slipway/apply/dev", "success");
+
+    say(w, 23, "mallory", "/apply prod");
+    reply(w, 23, "mallory may not apply prod");
+    say(w, 23, "tess", "/apply prod");
+    reply(w, 23, "tess opened `prod`");
+    let done = pipeline("| prod | `/apply prod` | ✅ applied");
+    assert!(
+        done.body.contains("| prod | `/apply prod` | ✅ applied"),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("opened by tess"), "{}", done.body);
+    let prod_state = state("prod", "333333333333").expect("prod's state was written");
+    assert!(prod_state.contains("pipe-a"), "{prod_state}");
+    check(w, &merge, "slipway/apply/prod", "success");
+    w.github.assert_no_violations();
 }

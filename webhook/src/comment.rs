@@ -750,6 +750,98 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     out
 }
 
+/// The comment showing a merged pull request's pipeline, stage by stage.
+pub fn render_pipeline(pr: u64, p: &agent::pipeline::Pipeline) -> String {
+    use agent::pipeline::{Gate, StageState, UnitState};
+    let short: String = p.commit.chars().take(7).collect();
+    let mut out = format!(
+        "{MARKER} {{\"version\":1,\"kind\":\"pipeline\",\"head\":\"{}\"}} -->\n## Slipway apply of `{short}` (#{pr}, merged)\n\n",
+        inline(&p.commit)
+    );
+    out.push_str("| Stage | Gate | State | Units |\n|---|---|---|---|\n");
+    for s in &p.stages {
+        let gate = match s.gate {
+            Gate::Auto => "auto".to_string(),
+            Gate::Command => format!("`/apply {}`", inline(&s.env)),
+        };
+        let took = match (s.started_ms, s.finished_ms) {
+            (Some(a), Some(b)) if b >= a => format!(" in {:.1} s", (b - a) as f64 / 1000.0),
+            _ => String::new(),
+        };
+        let state = match s.state {
+            StageState::Pending => "⏳ waiting for the stage before".to_string(),
+            StageState::AwaitingGate => format!("⏸ waiting for `/apply {}`", inline(&s.env)),
+            StageState::Applying => "🔄 applying".to_string(),
+            StageState::Applied => format!("✅ applied{took}"),
+            StageState::Failed => format!("❌ failed{took}: `/apply {}` retries", inline(&s.env)),
+            StageState::Blocked => "⛔ blocked: an earlier stage failed".to_string(),
+        };
+        let state = match &s.opened {
+            Some((by, _)) => format!("{state} (opened by {})", inline(by)),
+            None => state,
+        };
+        let count = |f: fn(&UnitState) -> bool| s.units.iter().filter(|u| f(&u.state)).count();
+        let mut units = vec![format!("{} applied", count(|u| *u == UnitState::Applied))];
+        for (n, what) in [
+            (count(|u| matches!(u, UnitState::Failed(_))), "failed"),
+            (count(|u| *u == UnitState::Interrupted), "interrupted"),
+            (count(|u| matches!(u, UnitState::Skipped(_))), "skipped"),
+            (
+                count(|u| matches!(u, UnitState::Waiting | UnitState::Applying)),
+                "to go",
+            ),
+        ] {
+            if n > 0 {
+                units.push(format!("{n} {what}"));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {gate} | {state} | {} |",
+            inline(&s.env),
+            units.join(", ")
+        );
+    }
+    out.push('\n');
+    for s in &p.stages {
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{}</code></summary>\n",
+            inline(&s.env)
+        );
+        for u in s.units.iter().take(200) {
+            let what = match &u.state {
+                UnitState::Waiting => "waiting".to_string(),
+                UnitState::Applying => "applying".to_string(),
+                UnitState::Applied => match &u.plan_sha256 {
+                    Some(sha) => format!(
+                        "applied (plan sha256 `{}`)",
+                        inline(&sha.chars().take(12).collect::<String>())
+                    ),
+                    None => "applied".to_string(),
+                },
+                UnitState::Failed(_) => "**failed**".to_string(),
+                UnitState::Skipped(why) => format!("skipped: {}", inline(why)),
+                UnitState::Interrupted => "**interrupted** while applying: check its state, then `/apply` the stage to run it again".to_string(),
+            };
+            let _ = writeln!(out, "- `{}`: {what}", inline(&u.unit));
+            if let UnitState::Failed(e) = &u.state {
+                let excerpt: String = e.chars().take(1_500).collect();
+                let _ = writeln!(
+                    out,
+                    "\n  ```\n  {}\n  ```",
+                    excerpt.replace("```", "'''").replace('\n', "\n  ")
+                );
+            }
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if out.len() > BUDGET {
+        out = cut(&out, BUDGET);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

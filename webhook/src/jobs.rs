@@ -41,6 +41,34 @@ pub struct PlanRequest {
     pub fork_allowed: bool,
 }
 
+/// The payload of a [`JobKind::ApplyStage`] job: run the merged pull request's pipeline as far
+/// as it may go now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRequest {
+    pub repo: Repository,
+    pub pr: PrNumber,
+    /// The merge commit.
+    pub commit: CommitSha,
+    /// The branch merged into.
+    pub base_ref: String,
+}
+
+/// A job running `req`'s pipeline.
+pub fn stage_job(req: &StageRequest) -> NewJob {
+    NewJob {
+        kind: JobKind::ApplyStage,
+        repo: req.repo.name.clone(),
+        pr: Some(req.pr),
+        head: Some(req.commit.clone()),
+        payload: to_value(req),
+    }
+}
+
+/// The check run of an environment's apply stage.
+pub fn apply_check(env: &str) -> String {
+    format!("slipway/apply/{env}")
+}
+
 /// The payload of a [`JobKind::Command`] job: the commands a comment gave, parsed at the edge
 /// (only the canonical command lines and the rendered reply to the lines that could not be
 /// read are kept, never the comment itself).

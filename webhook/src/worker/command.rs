@@ -85,6 +85,15 @@ impl Worker {
                 o
             } else if cmd.kind() == CommandKind::Cancel {
                 self.cancel(gh, req, &current).await?
+            } else if current.merged && cmd.kind() == CommandKind::Apply {
+                self.open_gate(gh, req, &current, cmd).await?
+            } else if current.merged {
+                let mut o = Outcome::new();
+                o.refused(
+                    None,
+                    format!("this pull request is merged: `{cmd}` does nothing; `/apply <env>` opens a stage of its pipeline"),
+                );
+                o
             } else {
                 if prepared.is_none() {
                     let p = self
@@ -583,5 +592,212 @@ fn e_or(prepared: Option<&Result<Prepared, String>>) -> String {
     match prepared {
         Some(Err(e)) => e.clone(),
         _ => "unknown".into(),
+    }
+}
+
+impl Worker {
+    /// `/apply <env>` on a merged pull request: opens the gate of a stage waiting for it (or
+    /// retries a failed one) for someone the environment's apply rights allow, as the settings
+    /// the pipeline recorded say.
+    async fn open_gate(
+        &self,
+        gh: &RepoClient,
+        req: &CommandRequest,
+        current: &PullRequest,
+        cmd: &Command,
+    ) -> Result<Outcome, Failure> {
+        let mut o = Outcome::new();
+        let Some((_, doc)) = self
+            .store
+            .pipeline(&req.repo.name, req.pr)
+            .await
+            .map_err(store_failure)?
+        else {
+            o.refused(
+                None,
+                "this pull request has no pipeline: its merge changed no unit",
+            );
+            return Ok(o);
+        };
+        let Ok(pipeline) = serde_json::from_value::<agent::pipeline::Pipeline>(doc) else {
+            o.refused(None, "this pull request's pipeline cannot be read");
+            return Ok(o);
+        };
+        let envs: Vec<String> = pipeline
+            .stages
+            .iter()
+            .filter(|s| !s.env.starts_with('('))
+            .map(|s| s.env.clone())
+            .collect();
+        let units: Vec<String> = pipeline
+            .stages
+            .iter()
+            .flat_map(|s| s.units.iter().map(|u| u.unit.clone()))
+            .collect();
+        let resolved = match command::resolve(
+            cmd,
+            &Known {
+                environments: &envs,
+                units: &units,
+            },
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                o.reply.push(e.reply());
+                o.audit.push((None, "refused", e.to_string()));
+                return Ok(o);
+            }
+        };
+        let wanted: Vec<String> = match &resolved.scope {
+            Scope::Default => pipeline
+                .stages
+                .iter()
+                .find(|s| {
+                    matches!(
+                        s.state,
+                        agent::pipeline::StageState::AwaitingGate
+                            | agent::pipeline::StageState::Failed
+                    )
+                })
+                .map(|s| vec![s.env.clone()])
+                .unwrap_or_default(),
+            Scope::Selected {
+                environments,
+                units,
+            } => pipeline
+                .stages
+                .iter()
+                .filter(|s| {
+                    environments.contains(&s.env) || s.units.iter().any(|u| units.contains(&u.unit))
+                })
+                .map(|s| s.env.clone())
+                .collect(),
+        };
+        if wanted.is_empty() {
+            o.refused(
+                None,
+                "no stage of this pull request's pipeline waits for a command",
+            );
+            return Ok(o);
+        }
+        let config = self
+            .settings_of(req, &pipeline.settings_commit, &current.base_ref)
+            .await?;
+        for env in wanted {
+            let rights = config
+                .as_ref()
+                .and_then(|c| c.environments.get(&env))
+                .map(|e| e.apply_rights.clone())
+                .unwrap_or_default();
+            match self
+                .access
+                .decide(gh, &rights, &req.author, &format!("apply {env}"))
+                .await?
+            {
+                Decision::Refused(why) => {
+                    o.refused(Some(&env), why);
+                    continue;
+                }
+                Decision::Allowed(_) => {}
+            }
+            let at = agent::store::now_ms();
+            let by = req.author.clone();
+            let opened = self
+                .update_pipeline(&req.repo, req.pr, |p| {
+                    p.step(agent::pipeline::Event::GateOpened {
+                        env: env.clone(),
+                        by: by.clone(),
+                        at_ms: at,
+                    })
+                })
+                .await?;
+            match opened {
+                Some(Ok(_)) => {
+                    self.enqueue_stage(req, &pipeline.commit, &current.base_ref)
+                        .await?;
+                    o.reply.push(format!(
+                        "✅ {} opened `{}`: applying.",
+                        inline(&req.author),
+                        inline(&env)
+                    ));
+                    o.accepted(Some(&env), "gate opened");
+                }
+                Some(Err(refused)) => o.refused(Some(&env), refused.to_string()),
+                None => o.refused(Some(&env), "this pull request has no pipeline"),
+            }
+        }
+        Ok(o)
+    }
+
+    /// The settings of `commit`'s `slipway.toml`, read from the mirror (`None` when it cannot
+    /// be: the rights then default to write permission).
+    async fn settings_of(
+        &self,
+        req: &CommandRequest,
+        commit: &str,
+        base_ref: &str,
+    ) -> Result<Option<RepoConfig>, Failure> {
+        let mirror = agent::mirror::path(
+            &self.settings.data_dir.join("repos"),
+            req.repo.name.owner(),
+            req.repo.name.name(),
+        );
+        let overrides = self.settings.overrides.clone();
+        let (commit, _base_ref) = (commit.to_string(), base_ref.to_string());
+        let config = tokio::task::spawn_blocking(move || -> anyhow::Result<RepoConfig> {
+            let repo = agent::repo::Repo::open(&mirror)?.with_overrides(overrides);
+            let oid = repo.resolve(&commit)?;
+            Ok(repo
+                .settings_at(oid)?
+                .map(|a| a.config)
+                .unwrap_or(RepoConfig::parse("", agent::config::FILE_NAME)?))
+        })
+        .await;
+        match config {
+            Ok(Ok(c)) => Ok(Some(c)),
+            Ok(Err(e)) => {
+                tracing::warn!("cannot read the pipeline's settings: {e:#}");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::warn!("cannot read the pipeline's settings: {e}");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Queues the pipeline's stage job; while one is still finishing, tries again for a while
+    /// (an active job of the same pull request and commit is not made twice).
+    async fn enqueue_stage(
+        &self,
+        req: &CommandRequest,
+        commit: &str,
+        base_ref: &str,
+    ) -> Result<(), Failure> {
+        let Ok(commit) = CommitSha::parse(commit) else {
+            return Ok(());
+        };
+        let stage = crate::jobs::StageRequest {
+            repo: req.repo.clone(),
+            pr: req.pr,
+            commit,
+            base_ref: base_ref.to_string(),
+        };
+        for _ in 0..60 {
+            let made = self
+                .store
+                .enqueue(&[crate::jobs::stage_job(&stage)])
+                .await
+                .map_err(store_failure)?;
+            if !made.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        tracing::warn!(
+            "a stage job of {} is still active; it takes the gate up",
+            req.pr
+        );
+        Ok(())
     }
 }

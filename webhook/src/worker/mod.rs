@@ -29,6 +29,7 @@ use crate::jobs::{
 use crate::review;
 
 mod command;
+mod pipeline;
 mod push;
 
 /// How workers run.
@@ -197,10 +198,10 @@ impl Worker {
                 Ok(push) => self.push(push).await,
                 Err(e) => Ended::Failed(format!("the job's payload: {e}")),
             },
-            JobKind::ApplyStage => Ended::Failed(format!(
-                "{} jobs are not run by this version",
-                job.kind.as_str()
-            )),
+            JobKind::ApplyStage => match serde_json::from_value(job.payload.clone()) {
+                Ok(req) => self.run_pipeline(holder, job, req, stop).await,
+                Err(e) => Ended::Failed(format!("the job's payload: {e}")),
+            },
         }
     }
 
@@ -213,14 +214,26 @@ impl Worker {
             Ok(n) => n,
             Err(e) => return Ended::Failed(e.to_string()),
         };
-        // A closed pull request holds nothing (merged: the promotion pipeline is not run by
-        // this version, so nothing would ever release them).
+        // A closed pull request holds nothing. Merged, its units apply in the pipeline from the
+        // merge commit; the locks go now, the pipeline's order across pull requests being merge
+        // order.
         let released = match self.release_locks(&req.repo, req.pr, None).await {
             Ok(n) => n,
             Err(e) => return Ended::Failed(e.to_string()),
         };
+        let mut pipeline = String::new();
+        if let (true, Some(commit)) = (req.merged, &req.merge_commit) {
+            let gh = match self.github.repo(&req.repo.name, req.repo.installation) {
+                Ok(gh) => gh,
+                Err(e) => return Ended::Failed(e.to_string()),
+            };
+            match self.start_pipeline(&gh, &req.repo, req.pr, commit).await {
+                Ok(s) => pipeline = format!("; {s}"),
+                Err(e) => return Ended::Failed(e.to_string()),
+            }
+        }
         Ended::Done(format!(
-            "closed{}; {cancelled} plan job(s) cancelled, {released} lock(s) released",
+            "closed{}; {cancelled} plan job(s) cancelled, {released} lock(s) released{pipeline}",
             if req.merged { " by merge" } else { "" }
         ))
     }
@@ -265,6 +278,24 @@ impl Worker {
         head: &agent::store::CommitSha,
         base_ref: &str,
     ) -> Result<anyhow::Result<review::Prepared>, Failure> {
+        let _ = gh;
+        self.prepare_range(repo, pr, &format!("refs/heads/{base_ref}"), head, base_ref)
+            .await
+    }
+
+    /// [`Worker::prepare`] against any base revision (`<merge commit>^`: what a merge changed).
+    async fn prepare_range(
+        &self,
+        repo: &crate::github::events::Repository,
+        pr: PrNumber,
+        base_rev: &str,
+        head: &agent::store::CommitSha,
+        base_ref: &str,
+    ) -> Result<anyhow::Result<review::Prepared>, Failure> {
+        let gh = self
+            .github
+            .repo(&repo.name, repo.installation)
+            .map_err(Failure::Github)?;
         let token = gh.git_token().await?;
         let mirror_dir = agent::mirror::path(
             &self.settings.data_dir.join("repos"),
@@ -275,6 +306,7 @@ impl Worker {
         let url = repo.clone_url.clone();
         let head = head.clone();
         let base_ref = base_ref.to_string();
+        let base_rev = base_rev.to_string();
         let token = token.map(|t| {
             use octocrab::secrecy::ExposeSecret;
             t.expose_secret().to_string()
@@ -289,7 +321,7 @@ impl Worker {
             agent::mirror::fetch(&mirror_dir, &spec)?;
             // The review runs under the base's slipway.toml, with the service's overrides.
             let repo = Repo::open(&mirror_dir)?.with_overrides(overrides);
-            review::prepare(&repo, &format!("refs/heads/{base_ref}"), head.as_str())
+            review::prepare(&repo, &base_rev, head.as_str())
         })
         .await;
         Ok(prepared.unwrap_or_else(|e| Err(anyhow::anyhow!("the evaluation stopped: {e}"))))
@@ -823,7 +855,9 @@ impl Publisher {
             .await
             .map_err(store_failure)?;
         for (c, marker) in self.marked().await? {
-            if !sticky.contains(&c.id) && marker.head != self.head.as_str() {
+            // The pipeline's comment speaks of the merge commit, not of a head.
+            let review = marker.kind.as_deref() != Some("pipeline");
+            if review && !sticky.contains(&c.id) && marker.head != self.head.as_str() {
                 self.gh.minimize_comment(&c.node_id).await?;
             }
         }
