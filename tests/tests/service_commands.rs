@@ -409,6 +409,119 @@ async fn bad_comments_get_one_bounded_answer_and_run_nothing() {
     assert_eq!(plans, 1, "nothing was planned again");
 }
 
+/// Delivers pull request `pr`'s merge as `merge` (already on main).
+fn deliver_merge(w: &World, pr: u64, head: &str, merge: &str) {
+    w.github.update_pull(REPO, pr, |p| {
+        p.state = "closed".into();
+        p.merged = true;
+    });
+    let mut payload = slipway_tests::service::pull_request_payload(
+        "closed",
+        REPO,
+        &w.origin.url(),
+        pr,
+        head,
+        "main",
+        &w.origin.base,
+        false,
+    );
+    payload["pull_request"]["state"] = "closed".into();
+    payload["pull_request"]["merged"] = true.into();
+    payload["pull_request"]["merge_commit_sha"] = merge.into();
+    assert_eq!(w.service.deliver("pull_request", &payload).0, 202);
+}
+
+/// Slipway's pipeline comment on `pr` once it says `text` (or shows a failure).
+fn pipeline_saying(w: &World, pr: u64, text: &str) -> Comment {
+    w.github
+        .wait_for(WAIT, |s| {
+            s.comments_on(REPO, pr)
+                .into_iter()
+                .find(|c| {
+                    c.body.contains("Slipway apply of")
+                        && (c.body.contains(text) || c.body.contains("❌ failed"))
+                })
+                .cloned()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no pipeline comment saying {text:?}: {:#?}\n{}",
+                w.github.comments(REPO, pr),
+                w.service.log()
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_failure_stops_prod_and_apply_dev_retries_what_failed() {
+    let w = world();
+    let marker = tempfile::tempdir()
+        .expect("a directory")
+        .keep()
+        .join("ready");
+    let module = format!(
+        "{}\nvariable \"marker\" {{\n  type = string\n}}\n\nresource \"null_resource\" \"flaky\" {{\n  provisioner \"local-exec\" {{\n    command = \"test -f ${{var.marker}}\"\n  }}\n}}\n",
+        slipway_tests::NULL_PROVIDER_TF
+    );
+    let dev = format!(
+        "include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//flaky\"\n}}\n\ninputs = {{\n  marker = \"{}\"\n}}\n",
+        marker.display()
+    );
+    let prod = "include \"root\" {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  vpc_id = \"vpc-pipe\"\n  image  = \"pipe-b\"\n}\n";
+    let files = [
+        ("modules/flaky/main.tf", module.as_str()),
+        ("live/dev/pipe-b/terragrunt.hcl", dev.as_str()),
+        ("live/prod/pipe-b/terragrunt.hcl", prod),
+    ];
+    let edits: Vec<(&str, &str, &str)> = files.iter().map(|(p, t)| (*p, "", *t)).collect();
+    let head = w.origin.push(24, &edits);
+    assert_eq!(w.deliver_pr("opened", 24, &head).0, 202);
+    w.final_comment(24, &head);
+    let (_, merge) = w.origin.advance_main(&files);
+    deliver_merge(w, 24, &head, &merge);
+
+    let failed = pipeline_saying(w, 24, "❌ failed");
+    assert!(
+        failed.body.contains("| prod | `/apply prod` | ⛔ blocked"),
+        "a failed stage blocks the later ones: {}",
+        failed.body
+    );
+    assert!(
+        failed.body.contains("local-exec"),
+        "the error is shown: {}",
+        failed.body
+    );
+    check(w, &merge, "slipway/apply/dev", "failure");
+
+    // The cause goes away; `/apply dev` retries the failed stage, and prod's turn comes.
+    std::fs::write(&marker, "").expect("marker");
+    say(w, 24, "tess", "/apply dev");
+    reply(w, 24, "tess opened `dev`");
+    let waiting = w
+        .github
+        .wait_for(WAIT, |s| {
+            s.comments_on(REPO, 24)
+                .into_iter()
+                .find(|c| {
+                    c.body.contains("Slipway apply of")
+                        && c.body.contains("waiting for `/apply prod`")
+                })
+                .cloned()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "dev never applied on retry: {:#?}",
+                w.github.comments(REPO, 24)
+            )
+        });
+    assert!(
+        waiting.body.contains("| dev | auto | ✅ applied"),
+        "{}",
+        waiting.body
+    );
+    check(w, &merge, "slipway/apply/dev", "success");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed() {
     let w = world();
@@ -435,44 +548,8 @@ async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed(
     let (_, merge) = w
         .origin
         .advance_main(&[(&dev_path, &dev_text), (&prod_path, &prod_text)]);
-    w.github.update_pull(REPO, 23, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-    });
-    let mut payload = slipway_tests::service::pull_request_payload(
-        "closed",
-        REPO,
-        &w.origin.url(),
-        23,
-        &head,
-        "main",
-        &w.origin.base,
-        false,
-    );
-    payload["pull_request"]["state"] = "closed".into();
-    payload["pull_request"]["merged"] = true.into();
-    payload["pull_request"]["merge_commit_sha"] = merge.clone().into();
-    assert_eq!(w.service.deliver("pull_request", &payload).0, 202);
-
-    let pipeline = |text: &'static str| {
-        w.github
-            .wait_for(WAIT, |s| {
-                s.comments_on(REPO, 23)
-                    .into_iter()
-                    .find(|c| {
-                        c.body.contains("Slipway apply of")
-                            && (c.body.contains(text) || c.body.contains("❌ failed"))
-                    })
-                    .cloned()
-            })
-            .unwrap_or_else(|| {
-                panic!(
-                    "no pipeline comment saying {text:?}: {:#?}\n{}",
-                    w.github.comments(REPO, 23),
-                    w.service.log()
-                )
-            })
-    };
+    deliver_merge(w, 23, &head, &merge);
+    let pipeline = |text: &str| pipeline_saying(w, 23, text);
     let waiting = pipeline("waiting for `/apply prod`");
     assert!(
         waiting.body.contains("waiting for `/apply prod`"),

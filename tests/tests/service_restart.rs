@@ -179,13 +179,17 @@ fn two_worker_processes_on_one_postgresql_queue_run_every_job_exactly_once() {
     let _a = Service::worker(&tmp.path().join("a"), &env);
     let _b = Service::worker(&tmp.path().join("b"), &env);
     let repo = RepoName::parse("acme/infra").expect("name");
-    let jobs: Vec<NewJob> = (0..200)
+    // Pull requests closed unmerged: each job asks nothing of GitHub.
+    let jobs: Vec<NewJob> = (1..=200u64)
         .map(|i| NewJob {
-            kind: JobKind::Push,
+            kind: JobKind::Close,
             repo: repo.clone(),
-            pr: None,
+            pr: Some(agent::store::PrNumber(i)),
             head: Some(CommitSha::parse(&format!("{i:040x}")).expect("sha")),
-            payload: serde_json::json!({}),
+            payload: serde_json::json!({
+                "repo": {"name": "acme/infra", "clone_url": "file:///nowhere", "default_branch": "main", "installation": null},
+                "pr": i, "merged": false, "merge_commit": null
+            }),
         })
         .collect();
     let ids = rt.block_on(store.enqueue(&jobs)).expect("enqueue");
