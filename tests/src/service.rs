@@ -538,6 +538,12 @@ inputs = {
 impl World {
     /// Starts everything.
     pub fn start() -> World {
+        World::start_with(&[])
+    }
+
+    /// Starts everything, the service with `extra` settings over the usual ones (a later
+    /// variable of the same name wins).
+    pub fn start_with(extra: &[(&str, &str)]) -> World {
         let github = FakeGithub::start();
         github.add_repo("acme", "infra");
         let moto = Moto::start();
@@ -549,7 +555,9 @@ impl World {
         }
         let origin = Origin::new(repository(&moto));
         let data = tempfile::tempdir().expect("data directory");
-        let service = Service::serve(&data.path().join("slipway"), &service_env(&github, &moto));
+        let mut env = service_env(&github, &moto);
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let service = Service::serve(&data.path().join("slipway"), &env);
         World {
             github,
             moto,
@@ -557,6 +565,68 @@ impl World {
             service,
             data,
         }
+    }
+
+    /// `login` comments `body` on pull request `pr` (on the fake, and as a delivery); returns
+    /// the comment's id.
+    pub fn say(&self, pr: u64, login: &str, body: &str) -> u64 {
+        let id = self.github.add_comment(REPO, pr, login, body);
+        let payload = comment_payload(
+            "created",
+            REPO,
+            &self.origin.url(),
+            pr,
+            id,
+            login,
+            body,
+            None,
+        );
+        let (status, answer) = self.service.deliver("issue_comment", &payload);
+        assert_eq!(status, 202, "{answer}");
+        id
+    }
+
+    /// Delivers pull request `pr`'s merge as `merge` (already on main).
+    pub fn deliver_merge(&self, pr: u64, head: &str, merge: &str) {
+        self.github.update_pull(REPO, pr, |p| {
+            p.state = "closed".into();
+            p.merged = true;
+        });
+        let mut payload = pull_request_payload(
+            "closed",
+            REPO,
+            &self.origin.url(),
+            pr,
+            head,
+            "main",
+            &self.origin.base,
+            false,
+        );
+        payload["pull_request"]["state"] = "closed".into();
+        payload["pull_request"]["merged"] = true.into();
+        payload["pull_request"]["merge_commit_sha"] = merge.into();
+        assert_eq!(self.service.deliver("pull_request", &payload).0, 202);
+    }
+
+    /// Slipway's pipeline comment on `pr` once it says `text` (or shows a failure).
+    pub fn pipeline_saying(&self, pr: u64, text: &str) -> Comment {
+        self.github
+            .wait_for(WAIT, |s| {
+                s.comments_on(REPO, pr)
+                    .into_iter()
+                    .find(|c| {
+                        c.body.contains("Slipway apply of")
+                            && (c.body.contains(text) || c.body.contains("❌ failed"))
+                    })
+                    .cloned()
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no pipeline comment saying {text:?}: {:#?}\n{}",
+                    self.github.comments(REPO, pr),
+                    self.service.log()
+                )
+            })
     }
 
     /// The service's SQLite store, opened beside it (WAL: both may use it at once).

@@ -51,15 +51,6 @@ fn open_with_unit(w: &World, pr: u64, name: &str, edits: &[(&str, &str, &str)]) 
     head
 }
 
-/// `login` comments `body` on pull request `pr` (on the fake, and as a delivery).
-fn say(w: &World, pr: u64, login: &str, body: &str) -> u64 {
-    let id = w.github.add_comment(REPO, pr, login, body);
-    let payload = comment_payload("created", REPO, &w.origin.url(), pr, id, login, body, None);
-    let (status, answer) = w.service.deliver("issue_comment", &payload);
-    assert_eq!(status, 202, "{answer}");
-    id
-}
-
 /// Slipway's reply on `pr` containing `text`.
 fn reply(w: &World, pr: u64, text: &str) -> Comment {
     w.github
@@ -124,7 +115,7 @@ fn check(w: &World, head: &str, name: &str, conclusion: &str) {
 async fn apply_prod_by_someone_outside_the_allowed_team_is_refused_with_the_reason() {
     let w = world();
     open_with_unit(w, 10, "cmd-outsider", &[]);
-    let id = say(w, 10, "mallory", "Looks fine to me.\n\n/apply prod");
+    let id = w.say(10, "mallory", "Looks fine to me.\n\n/apply prod");
     let r = reply(w, 10, "may not apply prod");
     assert!(
         r.body.contains("acme/platform") && r.body.contains("mallory has write permission"),
@@ -152,12 +143,12 @@ async fn apply_prod_by_someone_outside_the_allowed_team_is_refused_with_the_reas
 async fn apply_prod_by_a_member_needs_the_approval_and_then_passes() {
     let w = world();
     let head = open_with_unit(w, 11, "cmd-member", &[]);
-    say(w, 11, "tess", "/apply prod");
+    w.say(11, "tess", "/apply prod");
     let r = reply(w, 11, "the requirements do not hold");
     assert!(r.body.contains("approvals: 1 needed"), "{}", r.body);
     // An approval of the head by someone else: the same command now passes.
     w.github.add_review(REPO, 11, "rev", "APPROVED", &head);
-    say(w, 11, "tess", "/apply prod");
+    w.say(11, "tess", "/apply prod");
     let ok = reply(w, 11, "tess may apply `prod`");
     assert!(ok.body.contains("after merge"), "{}", ok.body);
     let outcomes: Vec<String> = audit(w, 11).await.into_iter().map(|a| a.3).collect();
@@ -178,7 +169,7 @@ async fn a_pull_request_granting_its_author_prod_rights_is_still_refused_under_t
             "teams = [\"acme/platform\"], users = [\"mallory\"]",
         )],
     );
-    say(w, 12, "mallory", "/apply prod");
+    w.say(12, "mallory", "/apply prod");
     let r = reply(w, 12, "mallory may not apply prod");
     assert!(r.body.contains("acme/platform"), "{}", r.body);
 }
@@ -187,16 +178,15 @@ async fn a_pull_request_granting_its_author_prod_rights_is_still_refused_under_t
 async fn a_mistyped_command_is_answered_with_the_nearest_one_and_code_is_not_read() {
     let w = world();
     open_with_unit(w, 13, "cmd-typo", &[]);
-    let quiet = say(
-        w,
+    let quiet = w.say(
         13,
         "tess",
         "Run this:\n\n```\n/plan\n```\n\n> /apply prod\n",
     );
-    say(w, 13, "tess", "/aply prod");
+    w.say(13, "tess", "/aply prod");
     let r = reply(w, 13, "did you mean");
     assert!(r.body.contains("`/apply prod`"), "{}", r.body);
-    say(w, 13, "tess", "/help");
+    w.say(13, "tess", "/help");
     let help = reply(w, 13, "/unlock");
     assert!(help.body.contains("/plan") && help.body.contains("/apply"));
     assert!(
@@ -240,9 +230,9 @@ async fn unlock_by_someone_with_apply_rights_frees_the_unit() {
     let w = world();
     let first = open_with_unit(w, 16, "cmd-unlock", &[]);
     check(w, &first, "slipway/lock", "success");
-    say(w, 16, "rita", "/unlock");
+    w.say(16, "rita", "/unlock");
     reply(w, 16, "rita may not unlock prod");
-    say(w, 16, "tess", "/unlock");
+    w.say(16, "tess", "/unlock");
     reply(w, 16, "Released: `live/prod/cmd-unlock`");
     let second = open_with_unit(w, 17, "cmd-unlock", &[]);
     check(w, &second, "slipway/lock", "success");
@@ -277,9 +267,9 @@ async fn a_fork_is_not_planned_with_the_roles_until_a_writer_says_plan() {
     );
     assert!(!held.body.contains("will be created"), "{}", held.body);
     // Someone without write permission cannot lift it; a writer can, once.
-    say(w, 18, "rita", "/plan");
+    w.say(18, "rita", "/plan");
     reply(w, 18, "rita may not plan prod");
-    say(w, 18, "tess", "/plan");
+    w.say(18, "tess", "/plan");
     let planned = w
         .github
         .wait_for(WAIT, |s| {
@@ -381,7 +371,7 @@ async fn bad_comments_get_one_bounded_answer_and_run_nothing() {
     let head = open_with_unit(w, 21, "cmd-bad", &[]);
     // Ten thousand commands: one answer, nothing run.
     let flood = "/plan\n".repeat(10_000);
-    say(w, 21, "tess", &flood);
+    w.say(21, "tess", &flood);
     let r = reply(w, 21, "so none was run");
     assert!(r.body.len() < 4_000, "bounded: {} bytes", r.body.len());
     // A command edited into a comment after the pull request closed.
@@ -407,49 +397,6 @@ async fn bad_comments_get_one_bounded_answer_and_run_nothing() {
         .filter(|c| c.name == "slipway/plan")
         .count();
     assert_eq!(plans, 1, "nothing was planned again");
-}
-
-/// Delivers pull request `pr`'s merge as `merge` (already on main).
-fn deliver_merge(w: &World, pr: u64, head: &str, merge: &str) {
-    w.github.update_pull(REPO, pr, |p| {
-        p.state = "closed".into();
-        p.merged = true;
-    });
-    let mut payload = slipway_tests::service::pull_request_payload(
-        "closed",
-        REPO,
-        &w.origin.url(),
-        pr,
-        head,
-        "main",
-        &w.origin.base,
-        false,
-    );
-    payload["pull_request"]["state"] = "closed".into();
-    payload["pull_request"]["merged"] = true.into();
-    payload["pull_request"]["merge_commit_sha"] = merge.into();
-    assert_eq!(w.service.deliver("pull_request", &payload).0, 202);
-}
-
-/// Slipway's pipeline comment on `pr` once it says `text` (or shows a failure).
-fn pipeline_saying(w: &World, pr: u64, text: &str) -> Comment {
-    w.github
-        .wait_for(WAIT, |s| {
-            s.comments_on(REPO, pr)
-                .into_iter()
-                .find(|c| {
-                    c.body.contains("Slipway apply of")
-                        && (c.body.contains(text) || c.body.contains("❌ failed"))
-                })
-                .cloned()
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no pipeline comment saying {text:?}: {:#?}\n{}",
-                w.github.comments(REPO, pr),
-                w.service.log()
-            )
-        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,9 +425,9 @@ async fn a_dev_failure_stops_prod_and_apply_dev_retries_what_failed() {
     assert_eq!(w.deliver_pr("opened", 24, &head).0, 202);
     w.final_comment(24, &head);
     let (_, merge) = w.origin.advance_main(&files);
-    deliver_merge(w, 24, &head, &merge);
+    w.deliver_merge(24, &head, &merge);
 
-    let failed = pipeline_saying(w, 24, "❌ failed");
+    let failed = w.pipeline_saying(24, "❌ failed");
     assert!(
         failed.body.contains("| prod | `/apply prod` | ⛔ blocked"),
         "a failed stage blocks the later ones: {}",
@@ -495,7 +442,7 @@ async fn a_dev_failure_stops_prod_and_apply_dev_retries_what_failed() {
 
     // The cause goes away; `/apply dev` retries the failed stage, and prod's turn comes.
     std::fs::write(&marker, "").expect("marker");
-    say(w, 24, "tess", "/apply dev");
+    w.say(24, "tess", "/apply dev");
     reply(w, 24, "tess opened `dev`");
     let waiting = w
         .github
@@ -548,8 +495,8 @@ async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed(
     let (_, merge) = w
         .origin
         .advance_main(&[(&dev_path, &dev_text), (&prod_path, &prod_text)]);
-    deliver_merge(w, 23, &head, &merge);
-    let pipeline = |text: &str| pipeline_saying(w, 23, text);
+    w.deliver_merge(23, &head, &merge);
+    let pipeline = |text: &str| w.pipeline_saying(23, text);
     let waiting = pipeline("waiting for `/apply prod`");
     assert!(
         waiting.body.contains("waiting for `/apply prod`"),
@@ -576,9 +523,9 @@ async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed(
     );
     check(w, &merge, "slipway/apply/dev", "success");
 
-    say(w, 23, "mallory", "/apply prod");
+    w.say(23, "mallory", "/apply prod");
     reply(w, 23, "mallory may not apply prod");
-    say(w, 23, "tess", "/apply prod");
+    w.say(23, "tess", "/apply prod");
     reply(w, 23, "tess opened `prod`");
     let done = pipeline("| prod | `/apply prod` | ✅ applied");
     assert!(

@@ -1,25 +1,34 @@
 //! The service survives its own death: `slipway serve` killed with SIGKILL while a plan runs
 //! and started again on the same data directory takes the job again and ends the comment
-//! right, posting nothing twice; and two `slipway worker` processes on one PostgreSQL queue
-//! run every job exactly once.
+//! right, posting nothing twice; killed while a merged pull request applies, the unit that was
+//! applying is marked interrupted and applied once, on a person's word; and two `slipway
+//! worker` processes on one PostgreSQL queue run every job exactly once.
 
 use std::time::Duration;
 
 use agent::store::{CommitSha, JobKind, JobState, NewJob, RepoName};
 use slipway_tests::github::{FakeGithub, PullSpec, TOKEN};
-use slipway_tests::service::{one_unit_repo, pull_request_payload, Service};
+use slipway_tests::service::{one_unit_repo, pull_request_payload, Service, REPO};
 use slipway_tests::{terraform, terraform_env};
 
 const WAIT: Duration = Duration::from_secs(240);
 
 /// Real terraform behind a wrapper that takes `secs` seconds before each plan.
 fn slow_terraform(dir: &std::path::Path, secs: u32) -> std::path::PathBuf {
+    slow_terraform_on(dir, "plan", secs)
+}
+
+/// Real terraform behind a wrapper that takes `secs` seconds before each `command`; each
+/// process it runs writes its id to `<dir>/pids` (to kill it with the service, as a machine's
+/// crash would).
+fn slow_terraform_on(dir: &std::path::Path, command: &str, secs: u32) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let p = dir.join("terraform");
     std::fs::write(
         &p,
         format!(
-            "#!/bin/sh\ncase \"$1\" in plan) sleep {secs};; esac\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\necho \"$$ $1\" >> '{}'\ncase \"$1\" in {command}) sleep {secs};; esac\nexec '{}' \"$@\"\n",
+            dir.join("pids").display(),
             terraform().display()
         ),
     )
@@ -217,4 +226,117 @@ fn two_worker_processes_on_one_postgresql_queue_run_every_job_exactly_once() {
         }
     }
     assert!(!holders.is_empty());
+}
+
+#[test]
+fn a_service_killed_while_applying_marks_the_unit_interrupted_and_it_applies_once_on_a_persons_word(
+) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let wrapper = slow_terraform_on(tmp.path(), "apply", 8);
+    let wrapper = wrapper.display().to_string();
+    let mut w = slipway_tests::service::World::start_with(&[
+        ("SLIPWAY_TERRAFORM", wrapper.as_str()),
+        ("SLIPWAY_LEASE_SECONDS", "3"),
+    ]);
+    w.github.set_permission(REPO, "tess", "write");
+    let unit = "live/dev/killed/terragrunt.hcl";
+    let text = "include \"root\" {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  vpc_id = \"vpc-k\"\n  image  = \"killed\"\n}\n";
+    let head = w.origin.push(30, &[(unit, "", text)]);
+    assert_eq!(w.deliver_pr("opened", 30, &head).0, 202);
+    w.final_comment(30, &head);
+    let (_, merge) = w.origin.advance_main(&[(unit, text)]);
+    w.deliver_merge(30, &head, &merge);
+
+    // terraform apply is starting (its wrapper waits first): the machine goes down there, the
+    // service and what it runs.
+    w.pipeline_saying(30, "`live/dev/killed`: applying");
+    let pids = tmp.path().join("pids");
+    let deadline = std::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.ends_with(" apply"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "terraform apply never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    w.service.kill();
+    for line in std::fs::read_to_string(&pids).unwrap_or_default().lines() {
+        if let Some(pid) = line.split(' ').next() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid])
+                .status();
+        }
+    }
+    w.service.start();
+
+    let interrupted = w.pipeline_saying(30, "**interrupted**");
+    assert!(
+        interrupted.body.contains("| dev | auto | ❌ failed"),
+        "{}",
+        interrupted.body
+    );
+    let state = || {
+        w.moto.read_object_as(
+            "arn:aws:iam::111111111111:role/slipway-apply",
+            "slipway-state-dev",
+            "dev/killed/terraform.tfstate",
+        )
+    };
+    assert!(state().is_err(), "the killed apply never wrote its state");
+    assert!(
+        w.service.log().contains("attempt=2"),
+        "the stage was taken again:\n{}",
+        w.service.log()
+    );
+
+    let applies = || {
+        std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.ends_with(" apply"))
+            .count()
+    };
+    assert_eq!(
+        applies(),
+        1,
+        "the interrupted apply was not run again by itself"
+    );
+    // A person looks, and says apply: it applies, once.
+    w.say(30, "tess", "/apply dev");
+    let applied = w
+        .github
+        .wait_for(WAIT, |s| {
+            s.comments_on(REPO, 30)
+                .into_iter()
+                .find(|c| c.body.contains("| dev | auto | ✅ applied"))
+                .cloned()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "never applied: {:#?}\n{}",
+                w.github
+                    .comments(REPO, 30)
+                    .into_iter()
+                    .find(|c| c.body.contains("Slipway apply"))
+                    .map(|c| c.body),
+                w.service.log()
+            )
+        });
+    assert!(applied.body.contains("opened by tess"), "{}", applied.body);
+    let state = state().expect("the state was written");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("state JSON");
+    assert_eq!(
+        state["resources"].as_array().map(Vec::len),
+        Some(1),
+        "{state}"
+    );
+    assert_eq!(
+        applies(),
+        2,
+        "one apply killed before it ran, one run on tess's word"
+    );
 }

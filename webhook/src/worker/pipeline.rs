@@ -299,7 +299,7 @@ impl Worker {
                         pipeline = p;
                     }
                 }
-                publisher.check_stop().await?;
+                self.show(publisher, &pipeline).await?;
                 let runs = ready.iter().map(|unit| {
                     let (engine, ws, unit) = (engine.clone(), ws.clone(), unit.clone());
                     async move {
