@@ -16,9 +16,6 @@ pub const LOCK_CHECK: &str = "slipway/lock";
 pub struct JobPolicy {
     /// Plan draft pull requests too (default: wait until they are ready for review).
     pub plan_drafts: bool,
-    /// Plan pull requests whose head is in a fork (default: no; a fork's author would run
-    /// their configuration under the accounts' plan roles).
-    pub plan_forks: bool,
 }
 
 /// The payload of a [`JobKind::Plan`] job.
@@ -252,7 +249,6 @@ mod tests {
         assert_eq!(jobs_for(&opened(true, false), none).len(), 1);
         let all = JobPolicy {
             plan_drafts: true,
-            plan_forks: true,
         };
         assert_eq!(jobs_for(&opened(true, true), all).len(), 1);
     }

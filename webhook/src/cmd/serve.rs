@@ -66,8 +66,9 @@ pub struct ServeArgs {
     /// Plan draft pull requests too (default: wait until they are ready for review).
     #[arg(long, env = "SLIPWAY_PLAN_DRAFTS")]
     pub plan_drafts: bool,
-    /// Plan pull requests from forks too (default: no; their authors' configuration would run
-    /// under the accounts' plan roles).
+    /// Plan pull requests from forks with every environment's plan role (default: no; their
+    /// authors' configuration would run under the accounts' roles; each environment's
+    /// `plan_forks` in slipway.toml may allow it, and a writer's `/plan` allows it once).
     #[arg(long, env = "SLIPWAY_PLAN_FORKS")]
     pub plan_forks: bool,
     /// Seconds a claimed job is held before another worker may take it (renewed while it runs).
@@ -255,7 +256,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             secrets,
             policy: JobPolicy {
                 plan_drafts: args.plan_drafts,
-                plan_forks: args.plan_forks,
             },
             cannot_act,
         });
