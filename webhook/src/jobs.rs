@@ -247,9 +247,7 @@ mod tests {
         assert_eq!(jobs_for(&opened(false, false), none).len(), 1);
         // The worker shows a fork's units as not planned, with the reason.
         assert_eq!(jobs_for(&opened(true, false), none).len(), 1);
-        let all = JobPolicy {
-            plan_drafts: true,
-        };
+        let all = JobPolicy { plan_drafts: true };
         assert_eq!(jobs_for(&opened(true, true), all).len(), 1);
     }
 }

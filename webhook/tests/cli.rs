@@ -43,6 +43,38 @@ fn serve_without_a_webhook_secret_says_which_setting_is_missing_and_exits_2() {
 }
 
 #[test]
+fn check_config_passes_the_example_and_names_a_typo_by_key_and_line() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/service.toml");
+    let check = |config: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .args(["serve", "--check-config", "--config"])
+            .arg(config)
+            .env("SLIPWAY_WEBHOOK_SECRET", "s")
+            .env_remove("SLIPWAY_GITHUB_TOKEN")
+            .output()
+            .expect("run slipway")
+    };
+    let ok = check(&example);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration usable"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typo = dir.path().join("service.toml");
+    std::fs::write(&typo, "[repositories]\nallowed_overides = []\n").expect("write");
+    let bad = check(&typo);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("allowed_overides"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn worker_needs_a_postgresql_queue() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
         .args(["worker", "--database-url", "sqlite://x.db"])

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// (`allowed_overrides`). The other settings are these flags and variables.
     #[arg(long, env = "SLIPWAY_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Validate the configuration (the file, the secrets, the credentials, the store's URL)
+    /// and exit: 0 when it is usable, 2 naming what is not.
+    #[arg(long)]
+    pub check_config: bool,
     /// Address the webhook service listens on.
     #[arg(long, env = "SLIPWAY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -220,6 +224,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let service = ServiceConfig::load(args.config.as_deref())?;
     let secrets = args.secrets()?;
     let credentials = args.credentials()?;
+    if args.check_config {
+        let url = args.database_url();
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            anyhow::bail!("SLIPWAY_DATABASE_URL: must start with sqlite:// or postgres://");
+        }
+        println!(
+            "configuration usable: {} webhook secret(s), {}, store {}",
+            secrets.len(),
+            match &credentials {
+                Ok(_) => "GitHub credentials given".to_string(),
+                Err(why) => format!("no GitHub credentials ({why})"),
+            },
+            url.split("://").next().unwrap_or_default()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // Discovery in the service never reads Slipway's own environment.
     agent::terragrunt::runtime::discovery_without_process_env();
     agent::engine::block_on(async move {
