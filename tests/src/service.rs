@@ -363,6 +363,18 @@ impl Origin {
 }
 
 impl Origin {
+    /// The text of `path` on `main`.
+    pub fn read_main(&self, path: &str) -> String {
+        let git = git2::Repository::open(self.dir.path()).expect("open the repository");
+        let tree = git
+            .find_reference("refs/heads/main")
+            .and_then(|r| r.peel_to_tree())
+            .expect("main's tree");
+        let entry = tree.get_path(Path::new(path)).expect("the file is on main");
+        let blob = git.find_blob(entry.id()).expect("blob");
+        String::from_utf8_lossy(blob.content()).into_owned()
+    }
+
     /// Commits `edits` (path, whole new text) on `main`, as a merge to the default branch would;
     /// returns main's commit before and after. Pull requests opened afterwards still start from
     /// [`Origin::base`].

@@ -539,3 +539,34 @@ async fn a_merge_applies_dev_and_prod_waits_for_apply_prod_from_someone_allowed(
     check(w, &merge, "slipway/apply/prod", "success");
     w.github.assert_no_violations();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_prod_gate_keeps_the_rights_it_started_with_when_a_later_merge_changes_them() {
+    // A world of its own: this test changes main's slipway.toml.
+    let w = World::start();
+    w.github.set_permission(REPO, "mallory", "write");
+    w.github.set_permission(REPO, "tess", "write");
+    w.github
+        .add_team_member("acme", "platform", "tess", "member");
+    let unit = "live/prod/pipe-c/terragrunt.hcl";
+    let text = "include \"root\" {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = \"../../../modules//app\"\n}\n\ninputs = {\n  vpc_id = \"vpc-c\"\n  image  = \"pipe-c\"\n}\n";
+    let head = w.origin.push(25, &[(unit, "", text)]);
+    assert_eq!(w.deliver_pr("opened", 25, &head).0, 202);
+    w.final_comment(25, &head);
+    let (_, merge) = w.origin.advance_main(&[(unit, text)]);
+    w.deliver_merge(25, &head, &merge);
+    w.pipeline_saying(25, "waiting for `/apply prod`");
+
+    // A later merge adds mallory to prod's apply rights.
+    let toml = w.origin.read_main("slipway.toml").replace(
+        "teams = [\"acme/platform\"]",
+        "teams = [\"acme/platform\"], users = [\"mallory\"]",
+    );
+    assert!(toml.contains("mallory"));
+    w.origin.advance_main(&[("slipway.toml", &toml)]);
+
+    w.say(25, "mallory", "/apply prod");
+    reply(&w, 25, "mallory may not apply prod");
+    w.say(25, "tess", "/apply prod");
+    reply(&w, 25, "tess opened `prod`");
+}

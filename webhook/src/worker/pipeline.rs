@@ -343,6 +343,8 @@ impl Worker {
             }
             self.show(publisher, &pipeline).await?;
         }
+        // Where it stopped: a closed gate, a failure, or the end.
+        self.show(publisher, &pipeline).await?;
         let summary: Vec<String> = pipeline
             .stages
             .iter()
