@@ -252,11 +252,7 @@ impl Worker {
             if !unaffected.is_empty() {
                 o.reply.push(format!(
                     "Not changed by this pull request, so not part of it: {}.",
-                    unaffected
-                        .iter()
-                        .map(|u| format!("`{}`", inline(u)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    code_list(unaffected)
                 ));
             }
             for env in environments {
@@ -444,11 +440,7 @@ impl Worker {
             }
         }
         if !allowed.is_empty() {
-            let list = allowed
-                .iter()
-                .map(|e| format!("`{}`", inline(e)))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = code_list(&allowed);
             o.reply.push(if current.merged {
                 format!("✅ {} may apply {list}, and its requirements hold. This version of Slipway does not run the promotion pipeline yet: nothing is applied.", inline(&req.author))
             } else {
@@ -575,17 +567,20 @@ impl Worker {
             }
         }
         if !released.is_empty() {
-            o.reply.push(format!(
-                "🔓 Released: {}.",
-                released
-                    .iter()
-                    .map(|u| format!("`{}`", inline(u)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            o.reply
+                .push(format!("🔓 Released: {}.", code_list(&released)));
         }
         Ok(())
     }
+}
+
+/// Names as code spans, comma-separated, each escaped.
+fn code_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    items
+        .into_iter()
+        .map(|u| format!("`{}`", inline(u.as_ref())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn e_or(prepared: Option<&Result<Prepared, String>>) -> String {

@@ -338,16 +338,7 @@ impl Worker {
             Ok(gh) => gh,
             Err(e) => return Ended::Failed(e.to_string()),
         };
-        let mut publisher = Publisher {
-            store: self.store.clone(),
-            gh: gh.clone(),
-            pr: req.pr,
-            head: req.head.clone(),
-            stop: stop.clone(),
-            job: job.id,
-            holder: holder.to_string(),
-            checks_refused: false,
-        };
+        let mut publisher = self.publisher(&gh, req.pr, &req.head, stop.clone(), job, holder);
         match self.plan_inner(job, &req, &gh, &mut publisher).await {
             Ok(e) => e,
             Err(Failure::Stopped) => Ended::Stopped,
@@ -678,6 +669,29 @@ impl Worker {
         }
         prepared.locked_by = others.into_iter().map(|l| (l.unit, l.pr.0)).collect();
         Ok(Some(lockable.len()))
+    }
+
+    /// What a job publishes through: on `pr`, about `head`, stopping when the job is no longer
+    /// this worker's.
+    fn publisher(
+        &self,
+        gh: &RepoClient,
+        pr: PrNumber,
+        head: &agent::store::CommitSha,
+        stop: watch::Receiver<bool>,
+        job: &Job,
+        holder: &str,
+    ) -> Publisher {
+        Publisher {
+            store: self.store.clone(),
+            gh: gh.clone(),
+            pr,
+            head: head.clone(),
+            stop,
+            job: job.id,
+            holder: holder.to_string(),
+            checks_refused: false,
+        }
     }
 
     fn engine_settings(&self, work_root: &std::path::Path) -> Result<EngineSettings, String> {

@@ -216,16 +216,7 @@ impl Worker {
             Ok(gh) => gh,
             Err(e) => return Ended::Failed(e.to_string()),
         };
-        let mut publisher = Publisher {
-            store: self.store.clone(),
-            gh: gh.clone(),
-            pr: req.pr,
-            head: req.commit.clone(),
-            stop,
-            job: job.id,
-            holder: holder.to_string(),
-            checks_refused: false,
-        };
+        let mut publisher = self.publisher(&gh, req.pr, &req.commit, stop, job, holder);
         match self.run_pipeline_inner(job, &req, &mut publisher).await {
             Ok(e) => e,
             Err(Failure::Stopped) => Ended::Stopped,
