@@ -675,13 +675,22 @@ impl Worker {
             );
             return Ok(o);
         }
-        let config = self
+        // The rights are the pipeline's own settings', or none: never a default that would let
+        // anyone with write permission open a gate.
+        let Some(config) = self
             .settings_of(req, &pipeline.settings_commit, &current.base_ref)
-            .await?;
+            .await?
+        else {
+            o.refused(
+                None,
+                "the settings this pipeline runs under cannot be read now; try again in a moment",
+            );
+            return Ok(o);
+        };
         for env in wanted {
             let rights = config
-                .as_ref()
-                .and_then(|c| c.environments.get(&env))
+                .environments
+                .get(&env)
                 .map(|e| e.apply_rights.clone())
                 .unwrap_or_default();
             match self
@@ -724,8 +733,8 @@ impl Worker {
         Ok(o)
     }
 
-    /// The settings of `commit`'s `slipway.toml`, read from the mirror (`None` when it cannot
-    /// be: the rights then default to write permission).
+    /// The settings of `commit`'s `slipway.toml`, read from the mirror (`None` when they cannot
+    /// be read: the caller refuses rather than guess).
     async fn settings_of(
         &self,
         req: &CommandRequest,
