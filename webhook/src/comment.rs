@@ -847,6 +847,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_pipeline_comment_shows_each_stage_and_escapes_what_the_repository_names() {
+        use agent::pipeline::{Event, Gate, Pipeline};
+        let mut p = Pipeline::new(
+            &"c".repeat(40),
+            &"b".repeat(40),
+            vec![
+                (
+                    "dev".into(),
+                    Gate::Auto,
+                    vec![("live/dev/x`|<b>".into(), Vec::new())],
+                ),
+                (
+                    "prod".into(),
+                    Gate::Command,
+                    vec![("live/prod/x".into(), Vec::new())],
+                ),
+            ],
+        );
+        p.step(Event::Started).expect("starts");
+        p.step(Event::UnitFailed {
+            unit: "live/dev/x`|<b>".into(),
+            error: "boom\n```\nclosed?".into(),
+        })
+        .expect("fails");
+        p.settle("dev", 10);
+        let body = render_pipeline(7, &p);
+        assert!(body.starts_with(MARKER), "{body}");
+        assert_eq!(
+            read_marker(&body).and_then(|m| m.kind),
+            Some("pipeline".into())
+        );
+        assert!(body.contains("| dev | auto | ❌ failed"), "{body}");
+        assert!(
+            body.contains("| prod | `/apply prod` | ⛔ blocked"),
+            "{body}"
+        );
+        assert!(body.contains("`live/dev/x'\\|&lt;b&gt;`"), "{body}");
+        assert_eq!(
+            body.matches("```").count() % 2,
+            0,
+            "fences balanced: {body}"
+        );
+    }
+
+    #[test]
     fn a_unit_path_cannot_close_the_marker_a_code_span_or_a_details_block() {
         let path = "live/dev/x--></code></summary></details>`|y\nz";
         let review = Review {
