@@ -37,6 +37,9 @@ pub struct Stage {
     /// When the stage started and finished applying.
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
+    /// An earlier merged pull request whose pipeline must apply some of these units first.
+    #[serde(default)]
+    pub waiting_for: Option<String>,
 }
 
 /// How a stage may start.
@@ -191,6 +194,7 @@ impl Pipeline {
                         .collect(),
                     started_ms: None,
                     finished_ms: None,
+                    waiting_for: None,
                 })
                 .collect(),
         }
@@ -381,6 +385,37 @@ impl Pipeline {
             vec![Action::Stopped {
                 env: env.to_string(),
             }]
+        }
+    }
+
+    /// Units of this pipeline not yet done with: what a later merged pull request touching them
+    /// must wait for.
+    pub fn unfinished_units(&self) -> Vec<&str> {
+        self.stages
+            .iter()
+            .filter(|s| !matches!(s.state, StageState::Applied))
+            .flat_map(|s| s.units.iter())
+            .filter(|u| !matches!(u.state, UnitState::Applied) && !is_final_skip(&u.state))
+            .map(|u| u.unit.as_str())
+            .collect()
+    }
+
+    /// Whether the pipeline is stuck where a later merge may take over its units: a failed or
+    /// blocked stage holds them.
+    pub fn stuck_on(&self, unit: &str) -> bool {
+        self.stages.iter().any(|s| {
+            matches!(s.state, StageState::Failed | StageState::Blocked)
+                && s.units.iter().any(|u| u.unit == unit)
+        })
+    }
+
+    /// A later merged pull request takes over `unit`: it is not applied here.
+    pub fn supersede(&mut self, unit: &str, by: &str) {
+        if let Some(u) = self.unit_mut(unit) {
+            if !matches!(u.state, UnitState::Applied) {
+                u.state =
+                    UnitState::Skipped(format!("not applied: superseded by {by}, merged later"));
+            }
         }
     }
 

@@ -340,3 +340,69 @@ fn a_service_killed_while_applying_marks_the_unit_interrupted_and_it_applies_onc
         "one apply killed before it ran, one run on tess's word"
     );
 }
+
+#[test]
+fn two_pull_requests_merged_back_to_back_on_one_unit_apply_in_merge_order() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let wrapper = slow_terraform_on(tmp.path(), "apply", 4);
+    let wrapper = wrapper.display().to_string();
+    let w = slipway_tests::service::World::start_with(&[("SLIPWAY_TERRAFORM", wrapper.as_str())]);
+    let unit = "live/dev/ordered/terragrunt.hcl";
+    let text = |image: &str| {
+        format!("include \"root\" {{\n  path = find_in_parent_folders()\n}}\n\nterraform {{\n  source = \"../../../modules//app\"\n}}\n\ninputs = {{\n  vpc_id = \"vpc-o\"\n  image  = \"{image}\"\n}}\n")
+    };
+    let (a, b) = (text("first"), text("second"));
+    let head_a = w.origin.push(40, &[(unit, "", a.as_str())]);
+    let head_b = w.origin.push(41, &[(unit, "", b.as_str())]);
+    for (pr, head) in [(40, &head_a), (41, &head_b)] {
+        assert_eq!(w.deliver_pr("opened", pr, head).0, 202);
+        w.final_comment(pr, head);
+    }
+    let (_, merge_a) = w.origin.advance_main(&[(unit, a.as_str())]);
+    let (_, merge_b) = w.origin.advance_main(&[(unit, b.as_str())]);
+    w.deliver_merge(40, &head_a, &merge_a);
+    w.pipeline_saying(40, "`live/dev/ordered`: applying");
+    // The second merge arrives while the first applies: it waits, then applies after it.
+    w.deliver_merge(41, &head_b, &merge_b);
+    let applied = |pr: u64| {
+        w.github
+            .wait_for(WAIT, |s| {
+                s.comments_on(REPO, pr)
+                    .into_iter()
+                    .find(|c| {
+                        c.body.contains("Slipway apply of")
+                            && c.body.contains("| dev | auto | ✅ applied")
+                    })
+                    .cloned()
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "#{pr} never applied: {:#?}\n{}",
+                    w.github.comments(REPO, pr),
+                    w.service.log()
+                )
+            })
+    };
+    applied(40);
+    let second = applied(41);
+    assert!(
+        second
+            .previous_bodies
+            .iter()
+            .any(|b| b.contains("waiting for #40 (merged earlier)")),
+        "the later merge waited: {:#?}",
+        second.previous_bodies
+    );
+    let state = w
+        .moto
+        .read_object_as(
+            "arn:aws:iam::111111111111:role/slipway-apply",
+            "slipway-state-dev",
+            "dev/ordered/terraform.tfstate",
+        )
+        .expect("the state");
+    assert!(
+        state.contains("\"second\"") && !state.contains("\"first\""),
+        "the later merge applied last: {state}"
+    );
+}

@@ -780,6 +780,13 @@ pub fn render_pipeline(pr: u64, p: &agent::pipeline::Pipeline) -> String {
             Some((by, _)) => format!("{state} (opened by {})", inline(by)),
             None => state,
         };
+        let state = match &s.waiting_for {
+            Some(pr) if s.state == StageState::Applying => format!(
+                "⏳ waiting for {} (merged earlier) to apply the units it shares first",
+                inline(pr)
+            ),
+            _ => state,
+        };
         let count = |f: fn(&UnitState) -> bool| s.units.iter().filter(|u| f(&u.state)).count();
         let mut units = vec![format!("{} applied", count(|u| *u == UnitState::Applied))];
         for (n, what) in [

@@ -490,6 +490,9 @@ pub trait Store: Send + Sync + fmt::Debug {
         pr: PrNumber,
     ) -> Result<Option<(i64, serde_json::Value)>>;
 
+    /// Every pipeline of a repository: pull request and document.
+    async fn pipelines(&self, repo: &RepoName) -> Result<Vec<(PrNumber, serde_json::Value)>>;
+
     /// Saves a pipeline read at `version` as `version + 1`; `false` (nothing saved) when it
     /// changed since.
     async fn save_pipeline(

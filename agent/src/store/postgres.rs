@@ -646,6 +646,22 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn pipelines(&self, repo: &RepoName) -> Result<Vec<(PrNumber, serde_json::Value)>> {
+        let rows =
+            sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(rows::numbered(rows::sql::PIPELINES)))
+                .bind(repo.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(pr, text)| {
+                let pr = PrNumber(u64::try_from(pr).map_err(|_| {
+                    StoreError::Corrupt(format!("pipelines of {repo}: pr {pr} is negative"))
+                })?);
+                Ok((pr, rows::pipeline_of(repo, pr, &text)?))
+            })
+            .collect()
+    }
+
     async fn save_pipeline(
         &self,
         repo: &RepoName,

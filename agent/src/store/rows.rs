@@ -305,6 +305,7 @@ pub(super) mod sql {
         (repo, pr, commit_sha, state, version, created_at, updated_at) \
         VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (repo, pr) DO NOTHING";
     pub const PIPELINE: &str = "SELECT version, state FROM pipelines WHERE repo = ? AND pr = ?";
+    pub const PIPELINES: &str = "SELECT pr, state FROM pipelines WHERE repo = ? ORDER BY pr";
     pub const SAVE_PIPELINE: &str = "UPDATE pipelines SET state = ?, version = version + 1, \
         updated_at = ? WHERE repo = ? AND pr = ? AND version = ?";
     pub const LOCKS: &str =

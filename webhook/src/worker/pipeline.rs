@@ -253,6 +253,24 @@ impl Worker {
             .find(|s| s.state == StageState::Applying)
             .map(|s| s.env.clone())
         {
+            // A pull request merged earlier applies the units it shares with this one first.
+            let blocker = self.earlier_merge(req, &pipeline, &env).await?;
+            let waiting = blocker.clone();
+            if let Some(Ok((p, _))) = self
+                .update_pipeline(&req.repo, req.pr, |p| {
+                    if let Some(s) = p.stages.iter_mut().find(|s| s.env == env) {
+                        s.waiting_for = waiting.clone();
+                    }
+                    Ok(Vec::new())
+                })
+                .await?
+            {
+                pipeline = p;
+            }
+            if let Some(blocker) = blocker {
+                self.show(publisher, &pipeline).await?;
+                return Ok(Ended::Done(format!("{env} waits for {blocker}")));
+            }
             let now = agent::store::now_ms();
             let claimed = self
                 .update_pipeline(&req.repo, req.pr, |p| {
@@ -336,12 +354,123 @@ impl Worker {
         }
         // Where it stopped: a closed gate, a failure, or the end.
         self.show(publisher, &pipeline).await?;
+        self.wake_later_merges(req).await?;
         let summary: Vec<String> = pipeline
             .stages
             .iter()
             .map(|s| format!("{} {}", s.env, s.state.name()))
             .collect();
         Ok(Ended::Done(summary.join(", ")))
+    }
+
+    /// The earlier merged pull request whose pipeline still has to apply a unit of `env`'s
+    /// stage, when there is one. One that is stuck on those units (its stage failed or is
+    /// blocked) is superseded instead: this later merge applies them.
+    async fn earlier_merge(
+        &self,
+        req: &StageRequest,
+        pipeline: &Pipeline,
+        env: &str,
+    ) -> Result<Option<String>, Failure> {
+        let ours: Vec<String> = pipeline
+            .stages
+            .iter()
+            .filter(|s| s.env == env)
+            .flat_map(|s| s.units.iter().map(|u| u.unit.clone()))
+            .collect();
+        let others = self
+            .store
+            .pipelines(&req.repo.name)
+            .await
+            .map_err(store_failure)?;
+        for (pr, doc) in others {
+            if pr == req.pr {
+                continue;
+            }
+            let Ok(theirs) = serde_json::from_value::<Pipeline>(doc) else {
+                continue;
+            };
+            let shared: Vec<String> = theirs
+                .unfinished_units()
+                .into_iter()
+                .filter(|u| ours.iter().any(|o| o == u))
+                .map(str::to_string)
+                .collect();
+            if shared.is_empty() || !self.merged_before(req, &theirs.commit).await {
+                continue;
+            }
+            if shared.iter().all(|u| theirs.stuck_on(u)) {
+                let by = req.pr.to_string();
+                let repo = req.repo.clone();
+                self.update_pipeline(&repo, pr, |p| {
+                    for u in &shared {
+                        p.supersede(u, &by);
+                    }
+                    Ok(Vec::new())
+                })
+                .await?;
+                continue;
+            }
+            return Ok(Some(pr.to_string()));
+        }
+        Ok(None)
+    }
+
+    /// Whether `theirs` (a merge commit) came before this pipeline's merge on the branch: an
+    /// ancestor of it. When that cannot be told, it is taken as earlier (waiting is safe).
+    async fn merged_before(&self, req: &StageRequest, theirs: &str) -> bool {
+        let mirror = agent::mirror::path(
+            &self.settings.data_dir.join("repos"),
+            req.repo.name.owner(),
+            req.repo.name.name(),
+        );
+        let (ours, theirs) = (req.commit.to_string(), theirs.to_string());
+        let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+            let git = git2::Repository::open_bare(&mirror)?;
+            let ours = git2::Oid::from_str(&ours)?;
+            let theirs = git2::Oid::from_str(&theirs)?;
+            Ok(git.graph_descendant_of(ours, theirs)?)
+        })
+        .await;
+        match answer {
+            Ok(Ok(before)) => before,
+            other => {
+                tracing::warn!("cannot tell the order of two merges ({other:?}); waiting");
+                true
+            }
+        }
+    }
+
+    /// Queues the stage jobs of the pipelines that waited for this one.
+    async fn wake_later_merges(&self, req: &StageRequest) -> Result<(), Failure> {
+        let me = req.pr.to_string();
+        let others = self
+            .store
+            .pipelines(&req.repo.name)
+            .await
+            .map_err(store_failure)?;
+        let mut jobs = Vec::new();
+        for (pr, doc) in others {
+            let Ok(p) = serde_json::from_value::<Pipeline>(doc) else {
+                continue;
+            };
+            let waits = p
+                .stages
+                .iter()
+                .any(|s| s.state == StageState::Applying && s.waiting_for.as_deref() == Some(&me));
+            if let (true, Ok(commit)) = (waits, CommitSha::parse(&p.commit)) {
+                jobs.push(crate::jobs::stage_job(&StageRequest {
+                    repo: req.repo.clone(),
+                    pr,
+                    commit,
+                    base_ref: req.base_ref.clone(),
+                }));
+            }
+        }
+        if !jobs.is_empty() {
+            self.store.enqueue(&jobs).await.map_err(store_failure)?;
+        }
+        Ok(())
     }
 
     /// The engine and workspace a pipeline applies with: the merge commit's units under the
