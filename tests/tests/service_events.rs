@@ -194,14 +194,26 @@ fn a_check_rerun_plans_again_and_edits_the_same_comment() {
         1,
         "a second comment was posted"
     );
-    let plan = l
+    // As GitHub expects of a re-run: a new check run, carrying nothing of the old one.
+    let second_done = l.github.wait_until(WAIT, |s| {
+        s.check_runs.values().any(|c| {
+            c.head_sha == head
+                && c.name == "slipway/plan"
+                && c.id != plans_before.id
+                && c.status == "completed"
+        })
+    });
+    assert!(second_done, "{}", l.service.log());
+    let runs: Vec<_> = l
         .github
-        .check_run(REPO, &head, "slipway/plan")
-        .expect("plan check");
-    assert_eq!(
-        plan.id, plans_before.id,
-        "a second check run was made instead of an update"
-    );
+        .check_runs(REPO, &head)
+        .into_iter()
+        .filter(|c| c.name == "slipway/plan")
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    let newest = runs.iter().max_by_key(|c| c.id).expect("a run");
+    assert_ne!(newest.id, plans_before.id);
+    assert_eq!(newest.status, "completed", "{newest:?}");
     l.github.assert_no_violations();
 }
 

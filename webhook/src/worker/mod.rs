@@ -339,6 +339,14 @@ impl Worker {
             Err(e) => return Ended::Failed(e.to_string()),
         };
         let mut publisher = self.publisher(&gh, req.pr, &req.head, stop.clone(), job, holder);
+        if job.attempts <= 1 {
+            publisher.fresh = [PLAN_CHECK, POLICY_CHECK, LOCK_CHECK]
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        } else {
+            publisher.newest_first = true;
+        }
         match self.plan_inner(job, &req, &gh, &mut publisher).await {
             Ok(e) => e,
             Err(Failure::Stopped) => Ended::Stopped,
@@ -691,6 +699,8 @@ impl Worker {
             job: job.id,
             holder: holder.to_string(),
             checks_refused: false,
+            fresh: Default::default(),
+            newest_first: false,
         }
     }
 
@@ -769,6 +779,12 @@ struct Publisher {
     holder: String,
     /// GitHub refused a check run once: the others are not tried again by this job.
     checks_refused: bool,
+    /// Check runs this job makes anew on its first write (a plan of a head planned before gets
+    /// new check runs, as GitHub expects of a re-run, so nothing of the old one is carried).
+    fresh: std::collections::BTreeSet<String>,
+    /// Find this job's check runs on GitHub (newest first) before the store: after a crash, the
+    /// run the first attempt made may not be in the store yet.
+    newest_first: bool,
 }
 
 impl Publisher {
@@ -973,19 +989,32 @@ impl Publisher {
                 annotations,
             },
         };
-        let known = self
-            .store
-            .check_run(&repo, &self.head, name)
-            .await
-            .map_err(store_failure)?;
-        let known = match known {
-            Some(id) => Some(id),
-            None => self
-                .gh
-                .find_check_runs(&self.head, name)
-                .await?
-                .first()
-                .copied(),
+        let known = if self.fresh.remove(name) {
+            None
+        } else if self.newest_first {
+            match self.gh.find_check_runs(&self.head, name).await?.first() {
+                Some(&id) => Some(id),
+                None => self
+                    .store
+                    .check_run(&repo, &self.head, name)
+                    .await
+                    .map_err(store_failure)?,
+            }
+        } else {
+            match self
+                .store
+                .check_run(&repo, &self.head, name)
+                .await
+                .map_err(store_failure)?
+            {
+                Some(id) => Some(id),
+                None => self
+                    .gh
+                    .find_check_runs(&self.head, name)
+                    .await?
+                    .first()
+                    .copied(),
+            }
         };
         let written = match known {
             Some(id) => self.gh.update_check_run(id, &body).await.map(|()| None),
