@@ -110,6 +110,15 @@ pub fn inline(s: &str) -> String {
         .collect()
 }
 
+/// Names as code spans, comma-separated, each escaped with [`inline`].
+pub fn code_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    items
+        .into_iter()
+        .map(|u| format!("`{}`", inline(u.as_ref())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a Slipway comment's marker says, read back from a comment body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct MarkerInfo {
@@ -386,16 +395,10 @@ fn settings_section(settings: Option<&Settings>) -> String {
         }
     }
     if !settings.ignored.is_empty() {
-        let keys: Vec<String> = settings
-            .ignored
-            .iter()
-            .take(MAX_SETTING_ROWS)
-            .map(|k| format!("`{}`", inline(k)))
-            .collect();
         let _ = writeln!(
             out,
             "> [!NOTE]\n> The service does not let this repository set {}: ignored, the service's own settings apply.\n",
-            keys.join(", ")
+            code_list(settings.ignored.iter().take(MAX_SETTING_ROWS))
         );
     }
     out

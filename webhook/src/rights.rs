@@ -174,7 +174,6 @@ fn refusal(
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
     pub pr: &'a PullRequest,
-    pub reviews: &'a [ReviewInfo],
     pub checks: &'a [CheckInfo],
     /// Why the head's plan cannot be applied (none yet, failed, stale); `None`: it can.
     pub plan_problem: Option<String>,
@@ -340,7 +339,6 @@ mod tests {
         let pr = pr(Some(false));
         let facts = Facts {
             pr: &pr,
-            reviews: &[],
             checks: &checks,
             plan_problem: Some("no plan of aaaaaaa yet".into()),
         };

@@ -11,7 +11,7 @@ use agent::store::{CommandRecord, CommitSha, JobKind, JobState};
 
 use super::{store_failure, Ended, Failure, Worker};
 use crate::command::{self, Command, CommandKind, Known, Scope};
-use crate::comment::inline;
+use crate::comment::{code_list, inline};
 use crate::github::client::{PullRequest, RepoClient};
 use crate::jobs::{CommandRequest, PlanRequest};
 use crate::review::Prepared;
@@ -95,25 +95,27 @@ impl Worker {
                 );
                 o
             } else {
-                if prepared.is_none() {
-                    let p = self
+                // Evaluated once for every command of the comment that needs it.
+                let p = match prepared.take() {
+                    Some(p) => p,
+                    None => self
                         .prepare(gh, &req.repo, req.pr, &current.head, &current.base_ref)
                         .await?
-                        .map_err(|e| format!("{e:#}"));
-                    prepared = Some(p);
-                }
-                match prepared.as_ref() {
-                    Some(Ok(p)) => self.targeted(gh, req, &current, p, cmd).await?,
-                    _ => {
+                        .map_err(|e| format!("{e:#}")),
+                };
+                let out = match &p {
+                    Ok(p) => self.targeted(gh, req, &current, p, cmd).await?,
+                    Err(e) => {
                         let mut o = Outcome::new();
-                        let e = e_or(prepared.as_ref());
                         o.refused(
                             None,
                             format!("`{cmd}`: the change cannot be evaluated: {e}"),
                         );
                         o
                     }
-                }
+                };
+                prepared = Some(p);
+                out
             };
             for (env, outcome, detail) in &out.audit {
                 self.audit(
@@ -421,7 +423,6 @@ impl Worker {
             }
             let facts = Facts {
                 pr: current,
-                reviews: &reviews,
                 checks: &checks,
                 plan_problem,
             };
@@ -571,22 +572,6 @@ impl Worker {
                 .push(format!("🔓 Released: {}.", code_list(&released)));
         }
         Ok(())
-    }
-}
-
-/// Names as code spans, comma-separated, each escaped.
-fn code_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
-    items
-        .into_iter()
-        .map(|u| format!("`{}`", inline(u.as_ref())))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn e_or(prepared: Option<&Result<Prepared, String>>) -> String {
-    match prepared {
-        Some(Err(e)) => e.clone(),
-        _ => "unknown".into(),
     }
 }
 
@@ -741,11 +726,7 @@ impl Worker {
         commit: &str,
         base_ref: &str,
     ) -> Result<Option<RepoConfig>, Failure> {
-        let mirror = agent::mirror::path(
-            &self.settings.data_dir.join("repos"),
-            req.repo.name.owner(),
-            req.repo.name.name(),
-        );
+        let mirror = self.mirror_dir(&req.repo);
         let overrides = self.settings.overrides.clone();
         let (commit, _base_ref) = (commit.to_string(), base_ref.to_string());
         let config = tokio::task::spawn_blocking(move || -> anyhow::Result<RepoConfig> {

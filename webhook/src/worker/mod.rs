@@ -278,53 +278,75 @@ impl Worker {
         head: &agent::store::CommitSha,
         base_ref: &str,
     ) -> Result<anyhow::Result<review::Prepared>, Failure> {
-        let _ = gh;
-        self.prepare_range(repo, pr, &format!("refs/heads/{base_ref}"), head, base_ref)
-            .await
+        self.prepare_range(
+            gh,
+            repo,
+            pr,
+            &format!("refs/heads/{base_ref}"),
+            head,
+            base_ref,
+        )
+        .await
     }
 
     /// [`Worker::prepare`] against any base revision (`<merge commit>^`: what a merge changed).
     async fn prepare_range(
         &self,
+        gh: &RepoClient,
         repo: &crate::github::events::Repository,
         pr: PrNumber,
         base_rev: &str,
         head: &agent::store::CommitSha,
         base_ref: &str,
     ) -> Result<anyhow::Result<review::Prepared>, Failure> {
-        let gh = self
-            .github
-            .repo(&repo.name, repo.installation)
-            .map_err(Failure::Github)?;
-        let token = gh.git_token().await?;
-        let mirror_dir = agent::mirror::path(
+        let (head, base_rev) = (head.clone(), base_rev.to_string());
+        // The review runs under the base's slipway.toml, with the service's overrides.
+        self.in_mirror(gh, repo, base_ref, Some(pr), move |repo| {
+            review::prepare(&repo, &base_rev, head.as_str())
+        })
+        .await
+    }
+
+    /// Where the repository's mirror is.
+    fn mirror_dir(&self, repo: &crate::github::events::Repository) -> PathBuf {
+        agent::mirror::path(
             &self.settings.data_dir.join("repos"),
             repo.name.owner(),
             repo.name.name(),
-        );
-        let overrides = self.settings.overrides.clone();
-        let url = repo.clone_url.clone();
-        let head = head.clone();
-        let base_ref = base_ref.to_string();
-        let base_rev = base_rev.to_string();
-        let token = token.map(|t| {
+        )
+    }
+
+    /// Fetches the mirror (`branch`, and `pull`'s head when given; HTTPS with the
+    /// installation token), opens it with the service's overrides, and runs `work` on it off
+    /// the async threads.
+    async fn in_mirror<T: Send + 'static>(
+        &self,
+        gh: &RepoClient,
+        repo: &crate::github::events::Repository,
+        branch: &str,
+        pull: Option<PrNumber>,
+        work: impl FnOnce(Repo) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<anyhow::Result<T>, Failure> {
+        let token = gh.git_token().await?.map(|t| {
             use octocrab::secrecy::ExposeSecret;
             t.expose_secret().to_string()
         });
-        let prepared = tokio::task::spawn_blocking(move || -> anyhow::Result<review::Prepared> {
+        let mirror_dir = self.mirror_dir(repo);
+        let overrides = self.settings.overrides.clone();
+        let url = repo.clone_url.clone();
+        let branch = branch.to_string();
+        let done = tokio::task::spawn_blocking(move || -> anyhow::Result<T> {
             let spec = agent::mirror::FetchSpec {
                 url: &url,
                 token: token.as_deref(),
-                branches: &[base_ref.as_str()],
-                pull: Some(pr.0),
+                branches: &[branch.as_str()],
+                pull: pull.map(|p| p.0),
             };
             agent::mirror::fetch(&mirror_dir, &spec)?;
-            // The review runs under the base's slipway.toml, with the service's overrides.
-            let repo = Repo::open(&mirror_dir)?.with_overrides(overrides);
-            review::prepare(&repo, &base_rev, head.as_str())
+            work(Repo::open(&mirror_dir)?.with_overrides(overrides))
         })
         .await;
-        Ok(prepared.unwrap_or_else(|e| Err(anyhow::anyhow!("the evaluation stopped: {e}"))))
+        Ok(done.unwrap_or_else(|e| Err(anyhow::anyhow!("the evaluation stopped: {e}"))))
     }
 
     async fn plan(

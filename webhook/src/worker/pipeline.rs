@@ -11,7 +11,6 @@ use std::sync::Arc;
 use agent::artifacts::DirStore;
 use agent::engine::{Runner, Workspace};
 use agent::pipeline::{Action, Event, Gate, Pipeline, Refused, StageSpec, StageState, UnitState};
-use agent::repo::Repo;
 use agent::store::{CommitSha, Job, PrNumber, RunRecord};
 use tokio::sync::watch;
 
@@ -37,7 +36,7 @@ impl Worker {
         let base_ref = current.base_ref.clone();
         // What the merge changed, under the settings the base had before it.
         let prepared = match self
-            .prepare_range(repo, pr, &format!("{commit}^"), commit, &base_ref)
+            .prepare_range(gh, repo, pr, &format!("{commit}^"), commit, &base_ref)
             .await?
         {
             Ok(p) => p,
@@ -286,7 +285,10 @@ impl Worker {
             pipeline = p;
             self.show(publisher, &pipeline).await?;
             if runner.is_none() {
-                runner = Some(self.apply_runner(job, req).await?);
+                runner = Some(
+                    self.apply_runner(&publisher.gh, job, req, &pipeline.settings_commit)
+                        .await?,
+                );
             }
             let Some((ws, engine)) = runner.as_ref() else {
                 break;
@@ -419,11 +421,7 @@ impl Worker {
     /// Whether `theirs` (a merge commit) came before this pipeline's merge on the branch: an
     /// ancestor of it. When that cannot be told, it is taken as earlier (waiting is safe).
     async fn merged_before(&self, req: &StageRequest, theirs: &str) -> bool {
-        let mirror = agent::mirror::path(
-            &self.settings.data_dir.join("repos"),
-            req.repo.name.owner(),
-            req.repo.name.name(),
-        );
+        let mirror = self.mirror_dir(&req.repo);
         let (ours, theirs) = (req.commit.to_string(), theirs.to_string());
         let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
             let git = git2::Repository::open_bare(&mirror)?;
@@ -474,62 +472,27 @@ impl Worker {
     }
 
     /// The engine and workspace a pipeline applies with: the merge commit's units under the
-    /// settings the pipeline recorded.
+    /// settings of `settings_commit`, which the pipeline recorded.
     async fn apply_runner(
         &self,
+        gh: &RepoClient,
         job: &Job,
         req: &StageRequest,
+        settings_commit: &str,
     ) -> Result<(Arc<Workspace>, Runner), Failure> {
-        let pipeline_doc = self
-            .store
-            .pipeline(&req.repo.name, req.pr)
-            .await
-            .map_err(store_failure)?;
-        let settings_commit = pipeline_doc
-            .as_ref()
-            .and_then(|(_, d)| d.get("settings_commit"))
-            .and_then(|c| c.as_str())
-            .unwrap_or(req.commit.as_str())
-            .to_string();
-        let gh = self
-            .github
-            .repo(&req.repo.name, req.repo.installation)
-            .map_err(Failure::Github)?;
-        let token = gh.git_token().await?.map(|t| {
-            use octocrab::secrecy::ExposeSecret;
-            t.expose_secret().to_string()
-        });
-        let mirror = agent::mirror::path(
-            &self.settings.data_dir.join("repos"),
-            req.repo.name.owner(),
-            req.repo.name.name(),
-        );
-        let (url, base_ref, commit) = (
-            req.repo.clone_url.clone(),
-            req.base_ref.clone(),
-            req.commit.clone(),
-        );
-        let overrides = self.settings.overrides.clone();
-        let view = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let spec = agent::mirror::FetchSpec {
-                url: &url,
-                token: token.as_deref(),
-                branches: &[base_ref.as_str()],
-                pull: None,
-            };
-            agent::mirror::fetch(&mirror, &spec)?;
-            let repo = Repo::open(&mirror)?.with_overrides(overrides);
-            let commit = repo.resolve(commit.as_str())?;
-            let settings = repo.resolve(&settings_commit)?;
-            repo.view_under(commit, settings)
-        })
-        .await
-        .map_err(|e| Failure::Store(agent::store::StoreError::Invalid(format!("{e}"))))?
-        .map_err(|e| {
-            Failure::Store(agent::store::StoreError::Invalid(format!(
-                "the merge commit cannot be evaluated: {e:#}"
-            )))
-        })?;
+        let (commit, settings_commit) = (req.commit.clone(), settings_commit.to_string());
+        let view = self
+            .in_mirror(gh, &req.repo, &req.base_ref, None, move |repo| {
+                let commit = repo.resolve(commit.as_str())?;
+                let settings = repo.resolve(&settings_commit)?;
+                repo.view_under(commit, settings)
+            })
+            .await?
+            .map_err(|e| {
+                Failure::Store(agent::store::StoreError::Invalid(format!(
+                    "the merge commit cannot be evaluated: {e:#}"
+                )))
+            })?;
         let ws = Arc::new(Workspace::from_view(
             req.repo.name.as_str(),
             Some(req.pr.0),

@@ -95,11 +95,7 @@ impl Worker {
         before: &CommitSha,
         after: &CommitSha,
     ) -> Option<String> {
-        let mirror = agent::mirror::path(
-            &self.settings.data_dir.join("repos"),
-            repo.name.owner(),
-            repo.name.name(),
-        );
+        let mirror = self.mirror_dir(repo);
         let (before, after) = (before.clone(), after.clone());
         let changes = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let repo = Repo::open(&mirror)?;
