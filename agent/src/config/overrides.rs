@@ -58,21 +58,19 @@ impl Overrides {
     /// settings, and every allowed key must name one.
     pub fn validate(&self) -> Result<(), String> {
         let mut probe = self.fixed.clone();
-        // `environments.*` and named environments need a path to be a whole environment.
-        if let Some(toml::Value::Table(envs)) = probe.get_mut("environments") {
-            for (_, env) in envs.iter_mut() {
-                if let toml::Value::Table(env) = env {
-                    env.entry("path")
-                        .or_insert_with(|| toml::Value::String(String::new()));
-                }
-            }
-        }
+        // Named environments and `*` become whole environments: a name TOML can key, a path.
         if let Some(toml::Value::Table(envs)) = probe.remove("environments") {
-            let renamed: toml::Table = envs
+            let whole: toml::Table = envs
                 .into_iter()
-                .map(|(k, v)| (k.replace('*', "any"), v))
+                .map(|(name, mut env)| {
+                    if let toml::Value::Table(t) = &mut env {
+                        t.entry("path")
+                            .or_insert_with(|| toml::Value::String(String::new()));
+                    }
+                    (name.replace('*', "any"), env)
+                })
                 .collect();
-            probe.insert("environments".into(), toml::Value::Table(renamed));
+            probe.insert("environments".into(), toml::Value::Table(whole));
         }
         toml::Value::Table(probe)
             .try_into::<RepoConfig>()
@@ -196,40 +194,39 @@ fn prune(
 /// defines it.
 fn lay_over(table: &mut toml::Table, fixed: &toml::Table) {
     for (key, value) in fixed {
-        if key == "environments" {
-            let (Some(toml::Value::Table(fixed_envs)), Some(toml::Value::Table(envs))) =
-                (Some(value), table.get_mut("environments"))
-            else {
-                continue;
-            };
-            let names: Vec<String> = envs.keys().cloned().collect();
-            for name in names {
-                for pattern in ["*", name.as_str()] {
-                    if let (Some(toml::Value::Table(f)), Some(toml::Value::Table(env))) =
-                        (fixed_envs.get(pattern), envs.get_mut(&name))
-                    {
-                        merge(env, f);
-                    }
-                }
-            }
+        if key != "environments" {
+            merge_key(table, key, value);
             continue;
         }
-        match (table.get_mut(key), value) {
-            (Some(toml::Value::Table(mine)), toml::Value::Table(f)) => merge(mine, f),
-            _ => {
-                table.insert(key.clone(), value.clone());
+        let (toml::Value::Table(fixed_envs), Some(toml::Value::Table(envs))) =
+            (value, table.get_mut("environments"))
+        else {
+            continue;
+        };
+        for (name, env) in envs.iter_mut() {
+            for pattern in ["*", name.as_str()] {
+                if let (Some(toml::Value::Table(f)), toml::Value::Table(env)) =
+                    (fixed_envs.get(pattern), &mut *env)
+                {
+                    merge(env, f);
+                }
             }
         }
     }
 }
 
+/// Lays `fixed` over `table`: tables merge, other values replace.
 fn merge(table: &mut toml::Table, fixed: &toml::Table) {
     for (key, value) in fixed {
-        match (table.get_mut(key), value) {
-            (Some(toml::Value::Table(mine)), toml::Value::Table(f)) => merge(mine, f),
-            _ => {
-                table.insert(key.clone(), value.clone());
-            }
+        merge_key(table, key, value);
+    }
+}
+
+fn merge_key(table: &mut toml::Table, key: &str, value: &toml::Value) {
+    match (table.get_mut(key), value) {
+        (Some(toml::Value::Table(mine)), toml::Value::Table(f)) => merge(mine, f),
+        _ => {
+            table.insert(key.to_string(), value.clone());
         }
     }
 }
