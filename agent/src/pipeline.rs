@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ApplyMode;
 
+/// The stage listing the units of no environment: they have no apply role, so it never runs.
+pub const NO_ENVIRONMENT: &str = "(no environment)";
+
 /// A pipeline, as persisted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pipeline {
@@ -95,8 +98,11 @@ pub enum UnitState {
     Applying,
     Applied,
     Failed(String),
-    /// Not applied, with why (a dependency failed, a removed unit, no environment).
+    /// Not applied this time, because a unit it depends on failed: a retry runs it again.
     Skipped(String),
+    /// Never applied by this pipeline, with why (a removed unit, no environment, superseded
+    /// by a later merge): a retry leaves it so.
+    NotApplied(String),
     /// It was applying when its worker died: a person decides.
     Interrupted,
 }
@@ -229,8 +235,7 @@ impl Pipeline {
                                 UnitState::Failed(_)
                                     | UnitState::Interrupted
                                     | UnitState::Skipped(_)
-                            ) && !is_final_skip(&u.state)
-                            {
+                            ) {
                                 u.state = UnitState::Waiting;
                             }
                         }
@@ -368,7 +373,7 @@ impl Pipeline {
         let clean = stage
             .units
             .iter()
-            .all(|u| u.state == UnitState::Applied || is_final_skip(&u.state));
+            .all(|u| matches!(u.state, UnitState::Applied | UnitState::NotApplied(_)));
         stage.finished_ms = Some(at_ms);
         if clean {
             stage.state = StageState::Applied;
@@ -395,7 +400,7 @@ impl Pipeline {
             .iter()
             .filter(|s| !matches!(s.state, StageState::Applied))
             .flat_map(|s| s.units.iter())
-            .filter(|u| !matches!(u.state, UnitState::Applied) && !is_final_skip(&u.state))
+            .filter(|u| !matches!(u.state, UnitState::Applied | UnitState::NotApplied(_)))
             .map(|u| u.unit.as_str())
             .collect()
     }
@@ -413,8 +418,7 @@ impl Pipeline {
     pub fn supersede(&mut self, unit: &str, by: &str) {
         if let Some(u) = self.unit_mut(unit) {
             if !matches!(u.state, UnitState::Applied) {
-                u.state =
-                    UnitState::Skipped(format!("not applied: superseded by {by}, merged later"));
+                u.state = UnitState::NotApplied(format!("superseded by {by}, merged later"));
             }
         }
     }
@@ -445,11 +449,6 @@ impl Pipeline {
         }
         vec![Action::Finished]
     }
-}
-
-/// A skip that stays a skip on retry (nothing to apply: a removed unit, no environment).
-fn is_final_skip(state: &UnitState) -> bool {
-    matches!(state, UnitState::Skipped(why) if why.starts_with("not applied:"))
 }
 
 #[cfg(test)]

@@ -797,6 +797,10 @@ pub fn render_pipeline(pr: u64, p: &agent::pipeline::Pipeline) -> String {
             (count(|u| *u == UnitState::Interrupted), "interrupted"),
             (count(|u| matches!(u, UnitState::Skipped(_))), "skipped"),
             (
+                count(|u| matches!(u, UnitState::NotApplied(_))),
+                "not applied",
+            ),
+            (
                 count(|u| matches!(u, UnitState::Waiting | UnitState::Applying)),
                 "to go",
             ),
@@ -832,6 +836,7 @@ pub fn render_pipeline(pr: u64, p: &agent::pipeline::Pipeline) -> String {
                 },
                 UnitState::Failed(_) => "**failed**".to_string(),
                 UnitState::Skipped(why) => format!("skipped: {}", inline(why)),
+                UnitState::NotApplied(why) => format!("not applied: {}", inline(why)),
                 UnitState::Interrupted => "**interrupted** while applying: check its state, then `/apply` the stage to run it again".to_string(),
             };
             let _ = writeln!(out, "- `{}`: {what}", inline(&u.unit));

@@ -606,7 +606,7 @@ impl Worker {
         let envs: Vec<String> = pipeline
             .stages
             .iter()
-            .filter(|s| !s.env.starts_with('('))
+            .filter(|s| s.env != agent::pipeline::NO_ENVIRONMENT)
             .map(|s| s.env.clone())
             .collect();
         let units: Vec<String> = pipeline

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use agent::artifacts::DirStore;
 use agent::engine::{Runner, Workspace};
-use agent::pipeline::{Action, Event, Gate, Pipeline, Refused, StageSpec, StageState, UnitState};
+use agent::pipeline::{
+    Action, Event, Gate, Pipeline, Refused, StageSpec, StageState, UnitState, NO_ENVIRONMENT,
+};
 use agent::store::{CommitSha, Job, PrNumber, RunRecord};
 use tokio::sync::watch;
 
@@ -96,24 +98,19 @@ impl Worker {
         if stages.is_empty() && outside.is_empty() {
             return Ok("merged: no unit to apply".into());
         }
-        let mut pipeline =
-            Pipeline::new(commit.as_str(), &prepared.change.base.to_string(), stages);
         // Units of no environment have no apply role: listed, never applied.
         if !outside.is_empty() {
-            let mut stage = Pipeline::new(
-                "",
-                "",
-                vec![("(no environment)".into(), Gate::Command, outside)],
-            )
-            .stages
-            .remove(0);
+            stages.push((NO_ENVIRONMENT.into(), Gate::Command, outside));
+        }
+        let mut pipeline =
+            Pipeline::new(commit.as_str(), &prepared.change.base.to_string(), stages);
+        if let Some(stage) = pipeline.stages.iter_mut().find(|s| s.env == NO_ENVIRONMENT) {
             for u in &mut stage.units {
-                u.state = UnitState::Skipped(
-                    "not applied: the unit is in no environment, so it has no apply role".into(),
+                u.state = UnitState::NotApplied(
+                    "the unit is in no environment, so it has no apply role".into(),
                 );
             }
             stage.state = StageState::Blocked;
-            pipeline.stages.push(stage);
         }
         // Removed units are not destroyed by this version: shown, never silently dropped.
         for stage in &mut pipeline.stages {
@@ -123,8 +120,9 @@ impl Worker {
                     .iter()
                     .any(|a| a.path == u.unit && a.status == agent::affected::Status::Removed);
                 if removed {
-                    u.state = UnitState::Skipped(
-                        "not applied: the merge removes the unit; destroying it is not run by this version".into(),
+                    u.state = UnitState::NotApplied(
+                        "the merge removes the unit; destroying it is not run by this version"
+                            .into(),
                     );
                 }
             }
@@ -555,7 +553,7 @@ impl Worker {
             }
         }
         for s in &p.stages {
-            if s.env.starts_with('(') {
+            if s.env == NO_ENVIRONMENT {
                 continue;
             }
             let (status, conclusion, title) = match s.state {
