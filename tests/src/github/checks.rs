@@ -151,11 +151,9 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
         let mut seen = std::collections::BTreeSet::new();
         runs.retain(|c| seen.insert(c.name.clone()));
     }
-    let (per_page, page) = call.page();
-    let items: Vec<Value> = runs
+    let items: Vec<Value> = call
+        .page_slice(&runs)
         .iter()
-        .skip(per_page * (page - 1))
-        .take(per_page)
         .map(|c| objects::check_run(state, call.api, c))
         .collect();
     let path = format!("/repos/{repo}/commits/{}/check-runs", call.param("ref"));
@@ -164,7 +162,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
         json!({"total_count": runs.len(), "check_runs": items}),
         call,
         &path,
-        (per_page, page),
+        call.page(),
         runs.len(),
     )
 }

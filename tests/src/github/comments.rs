@@ -70,17 +70,15 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
     if !issue_exists(state, call) {
         return Answer::not_found();
     }
-    let (per_page, page) = call.page();
     let live: Vec<Comment> = state
         .comments_on(&call.repo(), call.number("issue_number"))
         .into_iter()
         .filter(|c| !c.deleted)
         .cloned()
         .collect();
-    let items: Vec<Value> = live
+    let items: Vec<Value> = call
+        .page_slice(&live)
         .iter()
-        .skip(per_page * (page - 1))
-        .take(per_page)
         .map(|c| objects::comment(state, call.api, c))
         .collect();
     let path = format!(
@@ -93,7 +91,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
         Value::Array(items),
         call,
         &path,
-        (per_page, page),
+        call.page(),
         live.len(),
     )
 }
@@ -163,12 +161,10 @@ pub(crate) fn list_reactions(state: &mut State, call: &Call<'_>) -> Answer {
     let Some(id) = find(state, call).map(|c| c.id) else {
         return Answer::not_found();
     };
-    let (per_page, page) = call.page();
     let all: Vec<Reaction> = state.reactions_on(id).into_iter().cloned().collect();
-    let items = all
+    let items = call
+        .page_slice(&all)
         .iter()
-        .skip(per_page * (page - 1))
-        .take(per_page)
         .map(|r| objects::reaction(state, call.api, r))
         .collect();
     let path = format!("/repos/{}/issues/comments/{id}/reactions", call.repo());
@@ -177,7 +173,7 @@ pub(crate) fn list_reactions(state: &mut State, call: &Call<'_>) -> Answer {
         Value::Array(items),
         call,
         &path,
-        (per_page, page),
+        call.page(),
         all.len(),
     )
 }

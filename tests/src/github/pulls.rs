@@ -26,12 +26,9 @@ pub(crate) fn reviews(state: &mut State, call: &Call<'_>) -> Answer {
     let Some(pull) = repo.pulls.get(&number) else {
         return Answer::not_found();
     };
-    let (per_page, page) = call.page();
-    let items: Vec<Value> = pull
-        .reviews
+    let items: Vec<Value> = call
+        .page_slice(&pull.reviews)
         .iter()
-        .skip(per_page * (page - 1))
-        .take(per_page)
         .map(|r| objects::review(state, call.api, &repo, number, r))
         .collect();
     let path = format!("/repos/{}/pulls/{number}/reviews", repo.full_name());
@@ -40,7 +37,7 @@ pub(crate) fn reviews(state: &mut State, call: &Call<'_>) -> Answer {
         Value::Array(items),
         call,
         &path,
-        (per_page, page),
+        call.page(),
         pull.reviews.len(),
     )
 }
@@ -59,11 +56,9 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
         .filter(|p| wanted == "all" || p.spec.state == wanted)
         .filter(|p| base.is_none_or(|b| &p.spec.base_ref == b))
         .collect();
-    let (per_page, page) = call.page();
-    let items: Vec<Value> = matching
+    let items: Vec<Value> = call
+        .page_slice(&matching)
         .iter()
-        .skip(per_page * (page - 1))
-        .take(per_page)
         .map(|p| objects::pull(state, call.api, &repo, p))
         .collect();
     let path = format!("/repos/{}/pulls", repo.full_name());
@@ -72,7 +67,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>) -> Answer {
         Value::Array(items),
         call,
         &path,
-        (per_page, page),
+        call.page(),
         matching.len(),
     )
 }

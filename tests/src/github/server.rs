@@ -71,6 +71,13 @@ impl Call<'_> {
     }
 
     /// `per_page` (1..=100, default 30) and `page` (from 1) of a list request.
+    /// The items of the requested page of `all`.
+    pub fn page_slice<'t, T>(&self, all: &'t [T]) -> &'t [T] {
+        let (per_page, page) = self.page();
+        let start = per_page.saturating_mul(page - 1).min(all.len());
+        &all[start..(start + per_page).min(all.len())]
+    }
+
     pub fn page(&self) -> (usize, usize) {
         let per_page = self
             .query
