@@ -237,7 +237,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             secrets.len(),
             match &credentials {
                 Ok(_) => "GitHub credentials given".to_string(),
-                Err(why) => format!("no GitHub credentials ({why})"),
+                Err(why) => why.clone(),
             },
             url.split("://").next().unwrap_or_default()
         );
